@@ -1,0 +1,408 @@
+package schema
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Type is the value type of a field. It maps one to one onto the OTel log
+// attribute kinds (string, int64, bool, float64).
+type Type uint8
+
+// Field types.
+const (
+	TypeString Type = iota + 1
+	TypeInt
+	TypeBool
+	TypeFloat
+)
+
+// String returns the type's name as the data inventory prints it.
+func (t Type) String() string {
+	switch t {
+	case TypeString:
+		return "string"
+	case TypeInt:
+		return "int"
+	case TypeBool:
+		return "bool"
+	case TypeFloat:
+		return "float"
+	}
+	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// Level is a collection level. A field or event is collected when the
+// configured level is at least its own.
+type Level uint8
+
+// Collection levels of the spec.
+const (
+	LevelMinimal Level = iota + 1
+	LevelStandard
+	LevelDetailed
+)
+
+// String returns the level's config spelling.
+func (l Level) String() string {
+	switch l {
+	case LevelMinimal:
+		return "minimal"
+	case LevelStandard:
+		return "standard"
+	case LevelDetailed:
+		return "detailed"
+	}
+	return fmt.Sprintf("Level(%d)", uint8(l))
+}
+
+// ParseLevel parses a config spelling of a level.
+func ParseLevel(s string) (Level, error) {
+	switch s {
+	case "minimal":
+		return LevelMinimal, nil
+	case "standard":
+		return LevelStandard, nil
+	case "detailed":
+		return LevelDetailed, nil
+	}
+	return 0, fmt.Errorf("unknown telemetry level %q (want minimal, standard or detailed)", s)
+}
+
+// Format constrains the shape of a string field that is not an enum. Free
+// text is never allowed: every string field is either an enum or one of
+// these formats, each with a strict character set.
+type Format uint8
+
+// String formats.
+const (
+	// FormatEnum: the value must be one of Field.Enum.
+	FormatEnum Format = iota + 1
+	// FormatVersion: a release version such as 1.1.0 or 1.2.0-beta.1
+	// (digits, letters, '.', '-', '+'; must start with a digit).
+	FormatVersion
+	// FormatModelName: a model identifier such as Qwen2.5-Coder-1.5B or
+	// llama3.2:3b (letters, digits, '.', '-', '_', ':'; no spaces, slashes).
+	FormatModelName
+	// FormatSessionID: 16 lowercase hex digits.
+	FormatSessionID
+	// FormatUUID: a lowercase UUID v4 in its 8-4-4-4-12 form.
+	FormatUUID
+)
+
+// String names the format for the data inventory.
+func (f Format) String() string {
+	switch f {
+	case FormatEnum:
+		return "enum"
+	case FormatVersion:
+		return "version"
+	case FormatModelName:
+		return "model name"
+	case FormatSessionID:
+		return "session id (16 hex)"
+	case FormatUUID:
+		return "uuid v4"
+	}
+	return fmt.Sprintf("Format(%d)", uint8(f))
+}
+
+// Length limits of the spec.
+const (
+	MaxStringLen    = 100
+	MaxModelNameLen = 50
+	MaxVersionLen   = 20
+)
+
+// Field describes one attribute of an event. Nested fields of the spec's
+// JSON are flattened with dots (platform.os).
+type Field struct {
+	Key      string
+	Type     Type
+	Required bool
+	// Level is the lowest collection level at which the field is recorded.
+	// Required fields always have their event's level.
+	Level Level
+	// Format and Enum constrain string fields; MaxLen caps them (values
+	// longer than MaxLen are truncated for FormatModelName and
+	// FormatVersion, rejected otherwise).
+	Format Format
+	Enum   []string
+	MaxLen int
+	// Min and Max bound int and float fields (inclusive).
+	Min, Max float64
+	Doc      string
+
+	enumSet map[string]struct{}
+}
+
+// Allows reports whether s is in the field's enum domain.
+func (f *Field) Allows(s string) bool {
+	_, ok := f.enumSet[s]
+	return ok
+}
+
+// Event describes one event type.
+type Event struct {
+	Name  string
+	Level Level
+	Doc   string
+	// RetentionDays is how long the server keeps raw events of this type
+	// (the spec's Data Retention table). The client purges after 7 days.
+	RetentionDays int
+	Fields        []Field
+
+	index map[string]int
+}
+
+// Field returns the named field of the event.
+func (e *Event) Field(key string) (*Field, bool) {
+	i, ok := e.index[key]
+	if !ok {
+		return nil, false
+	}
+	return &e.Fields[i], true
+}
+
+// Event names of the spec.
+const (
+	EventSessionStart     = "session.start"
+	EventCommandGenerated = "command.generated"
+	EventCommandExecuted  = "command.executed"
+	EventSafetyTriggered  = "safety.triggered"
+	EventErrorOccurred    = "error.occurred"
+	EventSessionEnd       = "session.end"
+)
+
+// Resource attribute keys: the only two that may ever be attached to
+// Caro's telemetry (no host, process, OS user or IP attribute).
+const (
+	ResourceServiceName    = "service.name"
+	ResourceServiceVersion = "service.version"
+	ServiceName            = "caro"
+)
+
+// ResourceKeys lists the allowed resource attribute keys.
+func ResourceKeys() []string { return []string{ResourceServiceName, ResourceServiceVersion} }
+
+// Retention of local and server-side data (the spec's Data Retention table).
+const (
+	LocalRetentionDays     = 7
+	RawRetentionDays       = 90
+	SessionRetentionDays   = 30
+	ErrorRetentionDays     = 180
+	AggregateRetentionDays = 730
+)
+
+// Shared field keys.
+const (
+	KeySessionID    = "session_id"
+	KeyGenerationID = "generation_id"
+)
+
+// The few shapes reused across events.
+func sessionID() Field {
+	return Field{Key: KeySessionID, Type: TypeString, Required: true, Format: FormatSessionID, MaxLen: 16,
+		Doc: "anonymous, rotates daily: first 16 hex of sha256(machine id + UTC date)"}
+}
+
+func generationID() Field {
+	return Field{Key: KeyGenerationID, Type: TypeString, Required: true, Format: FormatUUID, MaxLen: 36,
+		Doc: "random UUID v4 linking a generation to its safety and execution events"}
+}
+
+func enum[T ~string](key string, required bool, vs []T, doc string) Field {
+	return Field{Key: key, Type: TypeString, Required: required, Format: FormatEnum, Enum: strs(vs),
+		MaxLen: MaxStringLen, Doc: doc}
+}
+
+func count(key string, required bool, max float64, doc string) Field {
+	return Field{Key: key, Type: TypeInt, Required: required, Min: 0, Max: max, Doc: doc}
+}
+
+func flag(key string, required bool, doc string) Field {
+	return Field{Key: key, Type: TypeBool, Required: required, Doc: doc}
+}
+
+func detailed(f Field) Field {
+	f.Level = LevelDetailed
+	return f
+}
+
+const (
+	maxMillis = 7 * 24 * 3600 * 1000 // a week: no real duration is longer
+	maxCount  = 1_000_000
+	maxTokens = 1_000_000
+)
+
+// events is the table itself, in the spec's order.
+var events = []Event{
+	{
+		Name: EventSessionStart, Level: LevelMinimal, RetentionDays: SessionRetentionDays,
+		Doc: "CLI invocation begins",
+		Fields: []Field{
+			sessionID(),
+			{Key: "caro_version", Type: TypeString, Required: true, Format: FormatVersion, MaxLen: MaxVersionLen,
+				Doc: "Caro release version"},
+			enum("platform.os", true, OSes(), "operating system family"),
+			enum("platform.arch", true, Arches(), "CPU architecture"),
+			enum("platform.shell", true, Shells(), "shell family (base name of $SHELL, never its path)"),
+			enum("backend_config.primary", true, Backends(), "configured primary backend"),
+			flag("backend_config.fallback_enabled", true, "whether falling back to the static backend is enabled"),
+			enum("safety_level", false, SafetyLevels(), "configured safety level"),
+			enum("output_format", false, OutputFormats(), "configured output format"),
+			flag("is_first_run", false, "true on the first session after install"),
+			enum("config_source", false, ConfigSources(), "where the configuration came from"),
+		},
+	},
+	{
+		Name: EventCommandGenerated, Level: LevelStandard, RetentionDays: RawRetentionDays,
+		Doc: "after successful command generation (never the command or the prompt)",
+		Fields: []Field{
+			sessionID(),
+			generationID(),
+			enum("backend_used", true, Backends(), "backend that produced the command"),
+			count("inference_time_ms", true, maxMillis, "inference time in milliseconds"),
+			enum("safety_result.risk_level", true, RiskLevels(), "safety verdict"),
+			count("safety_result.patterns_matched", true, 1000, "number of safety patterns matched"),
+			{Key: "model_name", Type: TypeString, Format: FormatModelName, MaxLen: MaxModelNameLen,
+				Doc: "model identifier (no path, no URL)"},
+			detailed(count("input_token_count", false, maxTokens, "prompt token count (counts only)")),
+			detailed(count("output_token_count", false, maxTokens, "completion token count (counts only)")),
+			detailed(Field{Key: "confidence_score", Type: TypeFloat, Min: 0, Max: 1,
+				Doc: "backend confidence between 0 and 1"}),
+			count("retry_count", false, 1000, "regenerations before this one in the session"),
+		},
+	},
+	{
+		Name: EventCommandExecuted, Level: LevelStandard, RetentionDays: RawRetentionDays,
+		Doc: "user executes a generated command (never its output or exit code)",
+		Fields: []Field{
+			sessionID(),
+			generationID(),
+			enum("execution_mode", true, ExecutionModes(), "how execution was approved"),
+			flag("modified_before_execution", true, "whether the user edited the command first"),
+			enum("exit_code_category", false, ExitCodeCategories(), "success, error or timeout; never the code"),
+			detailed(count("execution_time_ms", false, maxMillis, "execution time in milliseconds")),
+		},
+	},
+	{
+		Name: EventSafetyTriggered, Level: LevelStandard, RetentionDays: RawRetentionDays,
+		Doc: "safety validation blocks or warns (never the matched text)",
+		Fields: []Field{
+			sessionID(),
+			generationID(),
+			enum("risk_level", true, RiskLevels(), "risk level of the command"),
+			enum("pattern_category", true, PatternCategories(), "high-level category of the matched pattern"),
+			enum("action_taken", true, ActionsTaken(), "blocked or warned"),
+			flag("user_override", false, "whether the user proceeded anyway (-y)"),
+			enum("safety_level_config", false, SafetyLevels(), "configured safety level"),
+		},
+	},
+	{
+		Name: EventErrorOccurred, Level: LevelMinimal, RetentionDays: ErrorRetentionDays,
+		Doc: "any error during operation (categories and codes only, no message or stack)",
+		Fields: []Field{
+			sessionID(),
+			enum("error_category", true, ErrorCategories(), "error family"),
+			enum("error_code", true, ErrorCodes(), "stable error code of the category"),
+			enum("component", true, Components(), "part of Caro where it occurred"),
+			enum("backend", false, Backends(), "backend involved, if any"),
+			flag("recoverable", false, "whether Caro carried on"),
+			flag("fallback_attempted", false, "whether a fallback backend was tried"),
+		},
+	},
+	{
+		Name: EventSessionEnd, Level: LevelMinimal, RetentionDays: SessionRetentionDays,
+		Doc: "CLI exits",
+		Fields: []Field{
+			sessionID(),
+			count("session_duration_ms", true, maxMillis, "session duration in milliseconds"),
+			count("commands_generated", true, maxCount, "commands generated in the session"),
+			count("commands_executed", true, maxCount, "commands executed in the session"),
+			count("errors_encountered", true, maxCount, "errors in the session"),
+			enum("exit_reason", false, ExitReasons(), "why the session ended"),
+			count("safety_blocks", false, maxCount, "commands blocked by safety"),
+			count("retries", false, maxCount, "regenerations in the session"),
+			count("time_to_first_command_ms", false, maxMillis,
+				"from session start to the first generated command (TTFC)"),
+		},
+	},
+}
+
+var byName map[string]*Event
+
+func init() {
+	byName = make(map[string]*Event, len(events))
+	for i := range events {
+		e := &events[i]
+		if _, dup := byName[e.Name]; dup {
+			panic("schema: duplicate event " + e.Name)
+		}
+		e.index = make(map[string]int, len(e.Fields))
+		for j := range e.Fields {
+			f := &e.Fields[j]
+			if _, dup := e.index[f.Key]; dup {
+				panic("schema: duplicate field " + e.Name + "." + f.Key)
+			}
+			if f.Level == 0 || f.Required {
+				f.Level = e.Level
+			}
+			if f.Type == TypeString && f.Format == 0 {
+				panic("schema: string field without format " + e.Name + "." + f.Key)
+			}
+			if len(f.Enum) > 0 {
+				f.enumSet = make(map[string]struct{}, len(f.Enum))
+				for _, v := range f.Enum {
+					f.enumSet[v] = struct{}{}
+				}
+			}
+			e.index[f.Key] = j
+		}
+		byName[e.Name] = e
+	}
+}
+
+// Lookup returns the definition of the named event.
+func Lookup(name string) (*Event, bool) {
+	e, ok := byName[name]
+	return e, ok
+}
+
+// Events returns every event definition in the spec's order. The returned
+// definitions must not be modified.
+func Events() []*Event {
+	out := make([]*Event, len(events))
+	for i := range events {
+		out[i] = &events[i]
+	}
+	return out
+}
+
+// EventNames returns the event names in the spec's order.
+func EventNames() []string {
+	out := make([]string, len(events))
+	for i := range events {
+		out[i] = events[i].Name
+	}
+	return out
+}
+
+// EnumValues returns every enum value of every field, sorted and without
+// duplicates: the strings that may legitimately appear in stored data.
+func EnumValues() []string {
+	seen := map[string]struct{}{}
+	for i := range events {
+		for _, f := range events[i].Fields {
+			for _, v := range f.Enum {
+				seen[v] = struct{}{}
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for v := range seen {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,206 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/processor/redaction"
+	"caro.sh/telemetry/schema"
+)
+
+// DefaultShutdownTimeout bounds Shutdown when its context has no deadline:
+// Caro's exit never waits longer than this on telemetry.
+const DefaultShutdownTimeout = 2 * time.Second
+
+// Option configures Start.
+type Option func(*options)
+
+type options struct {
+	version   string
+	warn      func(string)
+	debug     io.Writer
+	now       func() time.Time
+	machineID string
+	getenv    func(string) string
+	batch     []sdklog.BatchProcessorOption
+}
+
+// WithVersion sets Caro's version (caro_version and service.version).
+func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// WithWarn receives telemetry warnings. The Client passes on at most one
+// per run, so Caro prints at most one warning line.
+func WithWarn(f func(string)) Option { return func(o *options) { o.warn = f } }
+
+// WithDebug writes every accepted event, exactly as it is stored, to w as
+// it is recorded (CARO_TELEMETRY_DEBUG=1).
+func WithDebug(w io.Writer) Option { return func(o *options) { o.debug = w } }
+
+// WithClock sets the clock (tests and the fleet simulator).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithMachineID replaces the OS machine id (tests and the fleet simulator).
+func WithMachineID(id string) Option { return func(o *options) { o.machineID = id } }
+
+// WithGetenv sets how the environment is read ($SHELL for the platform).
+func WithGetenv(f func(string) string) Option { return func(o *options) { o.getenv = f } }
+
+// WithBatchOptions tunes the batch processor in front of the spool.
+func WithBatchOptions(opts ...sdklog.BatchProcessorOption) Option {
+	return func(o *options) { o.batch = append(o.batch, opts...) }
+}
+
+// Client records Caro's telemetry events. Its methods are safe for
+// concurrent use and never fail visibly; on a nil or disabled Client they
+// return at once.
+type Client struct {
+	enabled   bool
+	level     schema.Level
+	version   string
+	sessionID string
+	now       func() time.Time
+	getenv    func(string) string
+	start     time.Time
+
+	provider  *sdklog.LoggerProvider
+	logger    log.Logger
+	validator *redaction.Validator
+	exporter  *sqlitespool.Exporter
+	warner    *warner
+
+	// Session tally for session.end, kept even for events the level skips.
+	generated, executed, errs, blocks, retries atomic.Int64
+	firstCommand                               atomic.Int64 // ms since start, -1 until set
+}
+
+// Start returns a Client for cfg. With telemetry disabled it returns a
+// no-op Client that opens no file. It never fails: problems become one
+// warning through WithWarn and telemetry stays off.
+func Start(ctx context.Context, cfg Config, opts ...Option) *Client {
+	o := options{version: "0.0.0-dev", now: time.Now, getenv: os.Getenv}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c := &Client{enabled: false, now: o.now, getenv: o.getenv, version: o.version, warner: &warner{f: o.warn}}
+	c.firstCommand.Store(-1)
+	if !cfg.Enabled {
+		return c
+	}
+	machineID := o.machineID
+	if machineID == "" {
+		id, err := MachineID(cfg.Dirs)
+		if err != nil {
+			c.warner.warn(fmt.Sprintf("telemetry is off for this run: %v", err))
+			return c
+		}
+		machineID = id
+	}
+	c.start = o.now()
+	c.sessionID = SessionID(machineID, c.start)
+	c.level = cfg.Level
+	c.validator = redaction.New()
+	c.exporter = sqlitespool.NewExporter(sqlitespool.Options{
+		Path:     cfg.Dirs.SpoolFile(),
+		MaxBytes: cfg.SpoolMaxBytes,
+		Now:      o.now,
+	}, func(err error) { c.warner.warn(fmt.Sprintf("telemetry: %v", err)) })
+
+	batchOpts := append([]sdklog.BatchProcessorOption{
+		sdklog.WithExportInterval(time.Second),
+		sdklog.WithExportMaxBatchSize(256),
+		sdklog.WithMaxQueueSize(4096),
+		sdklog.WithExportTimeout(5 * time.Second),
+	}, o.batch...)
+	var next sdklog.Processor = sdklog.NewBatchProcessor(c.exporter, batchOpts...)
+	if o.debug != nil {
+		next = &debugProcessor{w: o.debug, next: next}
+	}
+	c.provider = sdklog.NewLoggerProvider(
+		sdklog.WithResource(Resource(o.version)),
+		// The typed builders never repeat a key, and the redaction
+		// processor drops repeats, so the SDK's per-record dedup map is
+		// pure cost on the hot path.
+		sdklog.WithAllowKeyDuplication(),
+		sdklog.WithProcessor(redaction.NewProcessor(next, c.validator)),
+	)
+	c.logger = c.provider.Logger("caro.sh/telemetry/sdk", log.WithInstrumentationVersion(o.version))
+	c.enabled = true
+	return c
+}
+
+// Resource is the only resource Caro's telemetry carries.
+func Resource(version string) *resource.Resource {
+	return resource.NewSchemaless(
+		attribute.String(schema.ResourceServiceName, schema.ServiceName),
+		attribute.String(schema.ResourceServiceVersion, version),
+	)
+}
+
+// Enabled reports whether events are recorded.
+func (c *Client) Enabled() bool { return c != nil && c.enabled }
+
+// SessionID returns today's anonymous session id ("" when disabled).
+func (c *Client) SessionID() string {
+	if !c.Enabled() {
+		return ""
+	}
+	return c.sessionID
+}
+
+// Rejections returns how many events the redaction processor rejected, by
+// reason, plus dropped fields (counts only).
+func (c *Client) Rejections() map[string]int64 {
+	if !c.Enabled() {
+		return nil
+	}
+	return c.validator.Counts()
+}
+
+// Shutdown persists every recorded event and the rejection counts, within
+// ctx's deadline or DefaultShutdownTimeout. It is safe to call more than
+// once; telemetry failures are reported through WithWarn, never returned.
+func (c *Client) Shutdown(ctx context.Context) {
+	if !c.Enabled() {
+		return
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
+		defer cancel()
+	}
+	c.enabled = false
+	if counts := c.validator.Counts(); len(counts) > 0 {
+		prefixed := make(map[string]int64, len(counts))
+		for k, v := range counts {
+			prefixed["rejected_"+k] = v
+		}
+		c.exporter.AddCounters(prefixed)
+	}
+	if err := c.provider.Shutdown(ctx); err != nil {
+		c.warner.warn(fmt.Sprintf("telemetry: events may be lost: %v", err))
+	}
+}
+
+// warner passes on the first warning only.
+type warner struct {
+	once sync.Once
+	f    func(string)
+}
+
+func (w *warner) warn(msg string) {
+	if w.f == nil {
+		return
+	}
+	w.once.Do(func() { w.f(msg) })
+}
