@@ -204,7 +204,7 @@ func ErrorCategories() []ErrorCategory {
 // E2xxx config, E3xxx safety, E4xxx execution, E5xxx I/O, E9xxx internal).
 type ErrorCode string
 
-// ErrorCodeOf maps each category to its one code, so the two fields can never
+// errorCodes maps each category to its one code, so the two fields can never
 // disagree.
 var errorCodes = map[ErrorCategory]ErrorCode{
 	ErrBackendTimeout:    "E1001",

@@ -1,0 +1,39 @@
+// Package redaction enforces Caro's privacy promise on every event before it
+// is stored or sent: a field the schema does not declare never leaves the
+// process, and an event that carries anything sensitive is dropped whole.
+//
+// The core is plain Go with no OTel imports. Detect scans one string for
+// what Caro must never collect: paths, secrets (provider keys and tokens,
+// JWTs, private keys, credential pairs, long random strings), e-mail
+// addresses, IP addresses, URLs and host names, and shell commands. A
+// Validator applies the schema (package caro.sh/telemetry/schema) to one
+// event:
+//
+//	event name ──▶ known to the schema?            no ─▶ reject (unknown_event)
+//	each field ──▶ declared for this event?        no ─▶ drop, count dropped_field
+//	           ──▶ right type, number in range?    no ─▶ reject (type, range)
+//	           ──▶ enum value in its domain?       no ─▶ reject (Detect's reason, else enum)
+//	           ──▶ version, model name, id shape?  no ─▶ reject (Detect's reason, else format)
+//	           ──▶ Detect clean?                   no ─▶ reject (path, secret, email, ip, url, command)
+//	           ──▶ version or model name too long? yes ─▶ truncate (50 / 20 characters)
+//	required fields all present?                   no ─▶ reject (missing_required)
+//	                                                    accept: the filtered fields
+//
+// Rejections are counted by reason and drops are counted; values are never
+// kept, logged or counted, and Apply zeroes the attributes it rejects.
+//
+// The SDK face, Processor, is an sdklog.Processor that wraps the next
+// processor of the pipeline (the spool, an exporter): it reads a record's
+// event name and attributes, checks its resource (service.name and
+// service.version only), runs the Validator, and either drops the record
+// without calling next or passes it on with only the accepted fields. The
+// Collector face, when there is one, wraps the same Validator the same way.
+//
+// Detect is eager by design: the guarded fields hold versions, model names,
+// ids and enum values only, so any structure beyond that is suspect. The
+// strict formats of the free strings (a version is digits, letters and
+// ".-+", a model name letters, digits and ".-_:") keep out most content by
+// themselves; Detect catches what fits those alphabets anyway (tokens, IP
+// addresses, host names). FuzzApply checks that no accepted value matches a
+// sensitive pattern.
+package redaction

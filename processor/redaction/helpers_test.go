@@ -1,0 +1,155 @@
+package redaction_test
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"caro.sh/telemetry/schema"
+)
+
+// line is one value of a testdata file, with the section ("#> NAME") it is in.
+type line struct {
+	no      int
+	section string
+	value   string
+}
+
+// readLines reads a testdata file: one value per line, "#" comments, blank
+// lines ignored, "#> NAME" starting a section.
+func readLines(tb testing.TB, path string) []line {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatalf("open %s: %v", path, err)
+	}
+	defer f.Close()
+	var out []line
+	section := ""
+	sc := bufio.NewScanner(f)
+	for no := 1; sc.Scan(); no++ {
+		text := sc.Text()
+		switch {
+		case strings.HasPrefix(text, "#>"):
+			section = strings.TrimSpace(text[2:])
+		case text == "" || strings.HasPrefix(text, "#"):
+		default:
+			out = append(out, line{no: no, section: section, value: text})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatalf("read %s: %v", path, err)
+	}
+	return out
+}
+
+const (
+	validSessionID = "0123456789abcdef"
+	validUUID      = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
+)
+
+// validValue returns a value that f accepts.
+func validValue(f *schema.Field) schema.Value {
+	switch f.Type {
+	case schema.TypeInt:
+		return schema.Int(int64(f.Min))
+	case schema.TypeFloat:
+		return schema.Float(f.Max)
+	case schema.TypeBool:
+		return schema.Bool(true)
+	}
+	switch f.Format {
+	case schema.FormatEnum:
+		return schema.String(f.Enum[len(f.Enum)-1])
+	case schema.FormatVersion:
+		return schema.String("1.1.0")
+	case schema.FormatModelName:
+		return schema.String("Qwen2.5-Coder-1.5B")
+	case schema.FormatSessionID:
+		return schema.String(validSessionID)
+	case schema.FormatUUID:
+		return schema.String(validUUID)
+	}
+	panic("no valid value for field " + f.Key)
+}
+
+// validAttrs returns every field of ev, required and optional, with a valid
+// value, in schema order.
+func validAttrs(ev *schema.Event) []schema.Attr {
+	out := make([]schema.Attr, len(ev.Fields))
+	for i := range ev.Fields {
+		f := &ev.Fields[i]
+		out[i] = schema.Attr{Key: f.Key, Value: validValue(f)}
+	}
+	return out
+}
+
+// with returns a copy of attrs with key set to val.
+func with(attrs []schema.Attr, key string, val schema.Value) []schema.Attr {
+	out := make([]schema.Attr, len(attrs))
+	copy(out, attrs)
+	for i := range out {
+		if out[i].Key == key {
+			out[i].Value = val
+			return out
+		}
+	}
+	return append(out, schema.Attr{Key: key, Value: val})
+}
+
+// without returns a copy of attrs without key.
+func without(attrs []schema.Attr, key string) []schema.Attr {
+	var out []schema.Attr
+	for _, a := range attrs {
+		if a.Key != key {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func mustEvent(tb testing.TB, name string) *schema.Event {
+	tb.Helper()
+	ev, ok := schema.Lookup(name)
+	if !ok {
+		tb.Fatalf("schema has no event %s", name)
+	}
+	return ev
+}
+
+// stringFields lists every string field of every event.
+func stringFields() []struct {
+	ev *schema.Event
+	f  *schema.Field
+} {
+	var out []struct {
+		ev *schema.Event
+		f  *schema.Field
+	}
+	for _, ev := range schema.Events() {
+		for i := range ev.Fields {
+			if ev.Fields[i].Type == schema.TypeString {
+				out = append(out, struct {
+					ev *schema.Event
+					f  *schema.Field
+				}{ev, &ev.Fields[i]})
+			}
+		}
+	}
+	return out
+}
+
+func get(attrs []schema.Attr, key string) (schema.Value, bool) {
+	for _, a := range attrs {
+		if a.Key == key {
+			return a.Value, true
+		}
+	}
+	return schema.Value{}, false
+}
+
+func itoa(n int) string {
+	return strconv.Itoa(n)
+}

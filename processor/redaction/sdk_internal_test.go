@@ -1,0 +1,51 @@
+package redaction
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"caro.sh/telemetry/schema"
+)
+
+type discard struct{}
+
+func (discard) OnEmit(context.Context, *sdklog.Record) error           { return nil }
+func (discard) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+func (discard) Shutdown(context.Context) error                         { return nil }
+func (discard) ForceFlush(context.Context) error                       { return nil }
+
+// TestPooledSlicesHoldNoValue checks that the scratch slices go back to the
+// pool zeroed, after an accepted and after a rejected record, so that the
+// pool never retains a value.
+func TestPooledSlicesHoldNoValue(t *testing.T) {
+	lp := sdklog.NewLoggerProvider(
+		sdklog.WithResource(resource.NewSchemaless(attribute.String(schema.ResourceServiceName, schema.ServiceName))),
+		sdklog.WithProcessor(NewProcessor(discard{}, New())),
+	)
+	defer func() { _ = lp.Shutdown(context.Background()) }()
+	logger := lp.Logger("caro")
+	for _, version := range []string{"1.1.0", "/home/alice"} {
+		t.Run("after "+version+" the pool holds zeroed slices", func(t *testing.T) {
+			var rec log.Record
+			rec.SetEventName(schema.EventSessionStart)
+			rec.AddAttributes(
+				attribute.String(schema.KeySessionID, "0123456789abcdef"),
+				attribute.String("caro_version", version),
+				attribute.String("hostname", "alices-macbook"),
+			)
+			logger.Emit(context.Background(), rec)
+			bp := attrPool.Get().(*[]schema.Attr)
+			defer attrPool.Put(bp)
+			for i, a := range (*bp)[:cap(*bp)] {
+				if a != (schema.Attr{}) {
+					t.Errorf("pooled slice element %d = %+v, want zero", i, a)
+				}
+			}
+		})
+	}
+}
