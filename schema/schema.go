@@ -6,7 +6,7 @@ import (
 )
 
 // Type is the value type of a field. It maps one to one onto the OTel log
-// attribute kinds (string, int64, bool, float64).
+// attribute kinds (string, int64, bool, float64, and a slice of strings).
 type Type uint8
 
 // Field types.
@@ -15,6 +15,10 @@ const (
 	TypeInt
 	TypeBool
 	TypeFloat
+	// TypeStringList is a list of strings, each constrained by the field's
+	// Format and MaxLen, at most MaxItems of them. Only control events
+	// (deletion.request) have one.
+	TypeStringList
 )
 
 // String returns the type's name as the data inventory prints it.
@@ -28,6 +32,8 @@ func (t Type) String() string {
 		return "bool"
 	case TypeFloat:
 		return "float"
+	case TypeStringList:
+		return "string list"
 	}
 	return fmt.Sprintf("Type(%d)", uint8(t))
 }
@@ -41,6 +47,11 @@ const (
 	LevelMinimal Level = iota + 1
 	LevelStandard
 	LevelDetailed
+	// LevelOnRequest is the level of control events: above every level a
+	// user can configure, so the SDK never records them; they are sent
+	// only when the user asks (caro telemetry delete-remote), whatever the
+	// configured level, even with telemetry off. ParseLevel refuses it.
+	LevelOnRequest
 )
 
 // String returns the level's config spelling.
@@ -52,6 +63,8 @@ func (l Level) String() string {
 		return "standard"
 	case LevelDetailed:
 		return "detailed"
+	case LevelOnRequest:
+		return "on-request"
 	}
 	return fmt.Sprintf("Level(%d)", uint8(l))
 }
@@ -88,6 +101,10 @@ const (
 	FormatSessionID
 	// FormatUUID: a lowercase UUID v4 in its 8-4-4-4-12 form.
 	FormatUUID
+	// FormatRecordUID: a lowercase UUID of any version in its 8-4-4-4-12
+	// form (the spool's UUID v7 event ids, and the name-based ids the
+	// collector derives for events that arrive without one).
+	FormatRecordUID
 )
 
 // String names the format for the data inventory.
@@ -103,6 +120,8 @@ func (f Format) String() string {
 		return "session id (16 hex)"
 	case FormatUUID:
 		return "uuid v4"
+	case FormatRecordUID:
+		return "uuid"
 	}
 	return fmt.Sprintf("Format(%d)", uint8(f))
 }
@@ -131,7 +150,14 @@ type Field struct {
 	MaxLen int
 	// Min and Max bound int and float fields (inclusive).
 	Min, Max float64
-	Doc      string
+	// MaxItems caps the number of items of a TypeStringList field.
+	MaxItems int
+	// Transport marks a field that the pipeline sets, never Caro code: the
+	// stored event's id (log.record.uid), added by the upload and read by
+	// the collector's store. It is not part of the event's JSON payload;
+	// the spool keeps it in its own column.
+	Transport bool
+	Doc       string
 
 	enumSet map[string]struct{}
 }
@@ -147,6 +173,10 @@ type Event struct {
 	Name  string
 	Level Level
 	Doc   string
+	// Control marks an event that is not telemetry about Caro's use but an
+	// instruction to the collector (deletion.request). The SDK never
+	// records one; its Level is LevelOnRequest.
+	Control bool
 	// RetentionDays is how long the server keeps raw events of this type
 	// (the spec's Data Retention table). The client purges after 7 days.
 	RetentionDays int
@@ -172,6 +202,10 @@ const (
 	EventSafetyTriggered  = "safety.triggered"
 	EventErrorOccurred    = "error.occurred"
 	EventSessionEnd       = "session.end"
+	// EventDeletionRequest is the control event of `caro telemetry
+	// delete-remote`: the collector deletes every event of the listed
+	// session ids.
+	EventDeletionRequest = "deletion.request"
 )
 
 // Resource attribute keys: the only two that may ever be attached to
@@ -198,7 +232,22 @@ const (
 const (
 	KeySessionID    = "session_id"
 	KeyGenerationID = "generation_id"
+	// KeyRecordUID is the transport field every event may carry: the OTel
+	// semantic convention for a log record's unique id, here the stored
+	// event's id, which the collector deduplicates by.
+	KeyRecordUID = "log.record.uid"
+	// KeySessionIDs is the list of session ids of a deletion.request.
+	KeySessionIDs = "session_ids"
 )
+
+// MaxDeletionSessionIDs bounds a deletion request: two years of daily
+// session ids, longer than any retention.
+const MaxDeletionSessionIDs = 2*365 + 1
+
+func recordUID() Field {
+	return Field{Key: KeyRecordUID, Type: TypeString, Format: FormatRecordUID, MaxLen: 36, Transport: true,
+		Doc: "the stored event's id for deduplication; set by the spool and the upload, never by Caro code"}
+}
 
 // The few shapes reused across events.
 func sessionID() Field {
@@ -328,6 +377,16 @@ var events = []Event{
 				"from session start to the first generated command (TTFC)"),
 		},
 	},
+	{
+		Name: EventDeletionRequest, Level: LevelOnRequest, Control: true, RetentionDays: ErrorRetentionDays,
+		Doc: "caro telemetry delete-remote: the collector deletes every event of the listed session ids " +
+			"(sent only when the user asks, at any level)",
+		Fields: []Field{
+			{Key: KeySessionIDs, Type: TypeStringList, Required: true, Format: FormatSessionID, MaxLen: 16,
+				MaxItems: MaxDeletionSessionIDs,
+				Doc: "the anonymous daily session ids whose events to delete (recomputed on the device)"},
+		},
+	},
 }
 
 var byName map[string]*Event
@@ -336,6 +395,9 @@ func init() {
 	byName = make(map[string]*Event, len(events))
 	for i := range events {
 		e := &events[i]
+		// Every event may carry its stored id; it is declared once here
+		// rather than in each entry of the table.
+		e.Fields = append(e.Fields, recordUID())
 		if _, dup := byName[e.Name]; dup {
 			panic("schema: duplicate event " + e.Name)
 		}
@@ -348,8 +410,11 @@ func init() {
 			if f.Level == 0 || f.Required {
 				f.Level = e.Level
 			}
-			if f.Type == TypeString && f.Format == 0 {
+			if (f.Type == TypeString || f.Type == TypeStringList) && f.Format == 0 {
 				panic("schema: string field without format " + e.Name + "." + f.Key)
+			}
+			if (f.Type == TypeStringList) != (f.MaxItems > 0) {
+				panic("schema: MaxItems is for string lists only, and they need it: " + e.Name + "." + f.Key)
 			}
 			if len(f.Enum) > 0 {
 				f.enumSet = make(map[string]struct{}, len(f.Enum))

@@ -9,6 +9,9 @@ type Value struct {
 	Int   int64
 	Bool  bool
 	Float float64
+	// List holds a TypeStringList value. A Value built by StringList owns
+	// its slice; code that hands one on does not copy it.
+	List []string
 }
 
 // String returns a string Value.
@@ -23,8 +26,11 @@ func Bool(b bool) Value { return Value{Type: TypeBool, Bool: b} }
 // Float returns a float Value.
 func Float(f float64) Value { return Value{Type: TypeFloat, Float: f} }
 
-// Any returns the value as a Go value (string, int64, bool or float64), as
-// JSON encoding wants it.
+// StringList returns a string list Value holding l (not copied).
+func StringList(l []string) Value { return Value{Type: TypeStringList, List: l} }
+
+// Any returns the value as a Go value (string, int64, bool, float64 or
+// []string), as JSON encoding wants it.
 func (v Value) Any() any {
 	switch v.Type {
 	case TypeString:
@@ -35,6 +41,8 @@ func (v Value) Any() any {
 		return v.Bool
 	case TypeFloat:
 		return v.Float
+	case TypeStringList:
+		return v.List
 	}
 	return nil
 }

@@ -23,6 +23,9 @@ import (
 // Caro's exit never waits longer than this on telemetry.
 const DefaultShutdownTimeout = 2 * time.Second
 
+// queueSize is the batch processor's queue and batch size.
+const queueSize = 128
+
 // Option configures Start.
 type Option func(*options)
 
@@ -78,6 +81,7 @@ type Client struct {
 	validator *redaction.Validator
 	exporter  *sqlitespool.Exporter
 	warner    *warner
+	prepare   sync.Once
 
 	// Session tally for session.end, kept even for events the level skips.
 	generated, executed, errs, blocks, retries atomic.Int64
@@ -116,10 +120,14 @@ func Start(ctx context.Context, cfg Config, opts ...Option) *Client {
 		Now:      o.now,
 	}, func(err error) { c.warner.warn(fmt.Sprintf("telemetry: %v", err)) })
 
+	// The batch processor allocates its whole queue up front (about 4 KB a
+	// slot): a CLI session records a handful of events, exported every
+	// second, so a small queue keeps Start well under a millisecond. When
+	// it is full the oldest event is dropped, never the caller blocked.
 	batchOpts := append([]sdklog.BatchProcessorOption{
 		sdklog.WithExportInterval(time.Second),
-		sdklog.WithExportMaxBatchSize(256),
-		sdklog.WithMaxQueueSize(4096),
+		sdklog.WithExportMaxBatchSize(queueSize),
+		sdklog.WithMaxQueueSize(queueSize),
 		sdklog.WithExportTimeout(5 * time.Second),
 	}, o.batch...)
 	var next sdklog.Processor = sdklog.NewBatchProcessor(c.exporter, batchOpts...)

@@ -107,6 +107,9 @@ func TestAllSixEventsWithEveryFieldReachTheSpool(t *testing.T) {
 				got[a.Key] = a.Value
 			}
 			for _, f := range def.Fields {
+				if f.Transport {
+					continue // log.record.uid: the spool's id column, never set by Caro code
+				}
 				v, ok := got[f.Key]
 				if !ok {
 					t.Errorf("field %s missing", f.Key)

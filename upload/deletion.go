@@ -13,19 +13,22 @@ import (
 	"go.opentelemetry.io/otel/log"
 
 	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/schema"
 )
 
-// The deletion request event. It is not one of the schema's six events: it
-// is never spooled or recorded by the SDK, only built here from the ids.
+// The deletion request event: the schema's control event
+// (schema.EventDeletionRequest). It is never spooled or recorded by the SDK,
+// only built here from the ids; the collector's redaction checks it like
+// any event and its store acts on it.
 const (
 	// EventDeletionRequest is the event name the collector acts on.
-	EventDeletionRequest = "deletion.request"
+	EventDeletionRequest = schema.EventDeletionRequest
 	// AttrSessionIDs holds the anonymous session ids to erase, as one
 	// string slice.
-	AttrSessionIDs = "session_ids"
+	AttrSessionIDs = schema.KeySessionIDs
 	// MaxDeletionIDs bounds one request: two years of daily ids, longer
 	// than any retention of the spec.
-	MaxDeletionIDs = 2*365 + 1
+	MaxDeletionIDs = schema.MaxDeletionSessionIDs
 )
 
 // ErrNoSessionIDs is returned for a deletion request without ids.

@@ -20,8 +20,9 @@ import (
 
 // AttrRecordUID is the OpenTelemetry semantic convention attribute that
 // carries a record's stable id: the spooled event's EventID, so that a
-// batch sent twice is deduplicated downstream.
-const AttrRecordUID = "log.record.uid"
+// batch sent twice is deduplicated downstream. The schema declares it as
+// the transport field of every event.
+const AttrRecordUID = schema.KeyRecordUID
 
 // ScopeName is the instrumentation scope of the records Flush and
 // RequestDeletion send.
@@ -210,8 +211,7 @@ func eventRecord(ev *sqlitespool.Event) log.Record {
 	return r
 }
 
-// toAttribute converts a schema value; the four schema types are the only
-// ones a spooled event can hold.
+// toAttribute converts a schema value of any schema type.
 func toAttribute(a schema.Attr) (attribute.KeyValue, bool) {
 	switch a.Value.Type {
 	case schema.TypeString:
@@ -222,6 +222,8 @@ func toAttribute(a schema.Attr) (attribute.KeyValue, bool) {
 		return attribute.Bool(a.Key, a.Value.Bool), true
 	case schema.TypeFloat:
 		return attribute.Float64(a.Key, a.Value.Float), true
+	case schema.TypeStringList:
+		return attribute.StringSlice(a.Key, a.Value.List), true
 	}
 	return attribute.KeyValue{}, false
 }

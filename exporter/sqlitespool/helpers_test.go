@@ -14,7 +14,10 @@ import (
 // t0 is the fixed event time of the samples (the spec's example session).
 var t0 = time.Date(2025, 12, 30, 10, 15, 30, 123456789, time.UTC)
 
-const sampleUUID = "5f3c9a2e-8b1d-4e7f-9a6b-2c4d8e0f1a3b" // a v4 UUID
+const (
+	sampleUUID      = "5f3c9a2e-8b1d-4e7f-9a6b-2c4d8e0f1a3b" // a v4 UUID
+	sampleRecordUID = "019abc12-3456-7def-8123-456789abcdef" // a v7 UUID, as the spool makes them
+)
 
 // sampleValue returns a valid value for the field, as the brief of the
 // tests fixes it: the first enum value, a typical string of each format, an
@@ -33,6 +36,8 @@ func sampleValue(f *schema.Field) schema.Value {
 			return schema.String("0123456789abcdef")
 		case schema.FormatUUID:
 			return schema.String(sampleUUID)
+		case schema.FormatRecordUID:
+			return schema.String(sampleRecordUID)
 		}
 		panic("no sample for format " + f.Format.String())
 	case schema.TypeInt:
@@ -41,16 +46,22 @@ func sampleValue(f *schema.Field) schema.Value {
 		return schema.Bool(true)
 	case schema.TypeFloat:
 		return schema.Float(0.92)
+	case schema.TypeStringList:
+		return schema.StringList([]string{"0123456789abcdef", "fedcba9876543210"})
 	}
 	panic("no sample for type " + f.Type.String())
 }
 
-// sampleAttrs returns every field of the event with a valid value, in
-// schema order.
+// sampleAttrs returns every payload field of the event with a valid value,
+// in schema order (not the transport field log.record.uid, which the spool
+// keeps in its own column).
 func sampleAttrs(def *schema.Event) []schema.Attr {
 	out := make([]schema.Attr, 0, len(def.Fields))
 	for i := range def.Fields {
 		f := &def.Fields[i]
+		if f.Transport {
+			continue
+		}
 		out = append(out, schema.Attr{Key: f.Key, Value: sampleValue(f)})
 	}
 	return out

@@ -11,11 +11,12 @@ import (
 // edits a shipped one.
 var migrations = []func(ctx context.Context, tx *sql.Tx) error{
 	migrate1,
+	migrate2,
 }
 
 // SchemaVersion is the user_version of a database this package created or
 // migrated: len(migrations), which a test checks.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate1 creates the spec's events table and pending index, plus:
 // event_id, a random id downstream uses to drop duplicates; size, the
@@ -41,6 +42,41 @@ func migrate1(ctx context.Context, tx *sql.Tx) error {
 		`CREATE TABLE counters (
 			key TEXT PRIMARY KEY,
 			value INTEGER NOT NULL
+		) WITHOUT ROWID`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrate2 adds what the collector's store (Server mode) needs, to every
+// spool so that client and server share one schema: session_id, the
+// payload's session id, indexed for deletion requests; event_time, the
+// time retention counts from (the event's timestamp, never later than its
+// arrival), indexed with the event type for per-type retention; and
+// deleted_sessions, the sessions a deletion request erased, so that a late
+// copy of their older events is refused. Existing rows get both columns
+// from their payload.
+func migrate2(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{
+		`ALTER TABLE events ADD COLUMN session_id TEXT`,
+		`ALTER TABLE events ADD COLUMN event_time TEXT NOT NULL DEFAULT ''`,
+		// The payload's timestamp has milliseconds (TimestampLayout); the
+		// column has nanoseconds (timeLayout), so that both sort as text.
+		// A payload that is not JSON (it would not decode either) keeps
+		// NULL and created_at.
+		`UPDATE events SET
+			session_id = CASE WHEN json_valid(payload) THEN json_extract(payload, '$.session_id') END,
+			event_time = coalesce(min(created_at, CASE WHEN json_valid(payload) THEN
+				substr(json_extract(payload, '$.timestamp'), 1, 23) || '000000Z' END), created_at)`,
+		`CREATE INDEX idx_session ON events(session_id) WHERE session_id IS NOT NULL`,
+		`CREATE INDEX idx_type_time ON events(event_type, event_time)`,
+		`CREATE TABLE deleted_sessions (
+			session_id TEXT PRIMARY KEY,
+			before TEXT NOT NULL, -- events of the session up to this time are deleted
+			deleted_at TEXT NOT NULL
 		) WITHOUT ROWID`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {

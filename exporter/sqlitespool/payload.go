@@ -50,6 +50,9 @@ func buildLayouts() map[string]*layout {
 		l := &layout{def: def, pos: make(map[string]int, len(def.Fields)), root: node{field: -1}}
 		for i, f := range def.Fields {
 			l.pos[f.Key] = i
+			if f.Transport {
+				continue // kept in its own column, never in the payload
+			}
 			if err := l.root.insert(strings.Split(f.Key, "."), i); err != nil {
 				// The schema is fixed at compile time: a key that is both a
 				// leaf and a group is a programmer error in package schema.
@@ -106,6 +109,10 @@ func (n *node) isRootLevel() bool { return n.name == "" }
 // every key declared for it, at most once, with the declared type (and
 // floats finite). It does not judge content (enum domains, formats, ranges):
 // that is the redaction processor's job, upstream of the spool.
+//
+// Transport fields (schema.Field.Transport: log.record.uid) are checked
+// for their type like any field but left out of the payload: the spool
+// keeps the event's id in its own column (Event.EventID).
 func EncodePayload(name string, ts time.Time, attrs []schema.Attr) ([]byte, error) {
 	return appendPayload(make([]byte, 0, 96+32*len(attrs)), name, ts, attrs)
 }
@@ -140,6 +147,9 @@ func appendPayload(buf []byte, name string, ts time.Time, attrs []schema.Attr) (
 		}
 		if f.Type == schema.TypeFloat && (math.IsNaN(a.Value.Float) || math.IsInf(a.Value.Float, 0)) {
 			return nil, fmt.Errorf("%w: %s: field %q is not a finite number", ErrPayload, name, a.Key)
+		}
+		if f.Type == schema.TypeStringList && a.Value.List == nil {
+			return nil, fmt.Errorf("%w: %s: field %q is a nil list", ErrPayload, name, a.Key)
 		}
 		at[i] = j
 	}
@@ -210,6 +220,15 @@ func appendValue(buf []byte, v schema.Value) []byte {
 			format = 'e'
 		}
 		return strconv.AppendFloat(buf, f, format, -1, 64)
+	case schema.TypeStringList:
+		buf = append(buf, '[')
+		for i, s := range v.List {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, s)
+		}
+		return append(buf, ']')
 	}
 	return append(buf, "null"...) // unreachable: types are checked first
 }
@@ -363,6 +382,18 @@ func decodeValue(f *schema.Field, raw any) (schema.Value, error) {
 				return schema.Value{}, fmt.Errorf("%s is not a float64", n)
 			}
 			return schema.Float(x), nil
+		}
+	case schema.TypeStringList:
+		if items, ok := raw.([]any); ok {
+			list := make([]string, len(items))
+			for i, it := range items {
+				s, ok := it.(string)
+				if !ok {
+					return schema.Value{}, fmt.Errorf("item %d: want string, got %s", i, jsonKind(it))
+				}
+				list[i] = s
+			}
+			return schema.StringList(list), nil
 		}
 	}
 	return schema.Value{}, fmt.Errorf("want %s, got %s", f.Type, jsonKind(raw))

@@ -294,11 +294,33 @@ func eventFromRecord(r *sdklog.Record, opts Options) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	return Event{Name: r.EventName(), Time: ts, Attrs: attrs, payload: p}, nil
+	ev := Event{Name: r.EventName(), Time: ts, payload: p}
+	ev.EventID, ev.Attrs = SplitRecordUID(attrs)
+	return ev, nil
+}
+
+// SplitRecordUID removes the transport field log.record.uid from attrs (in
+// place) and returns its value ("" when absent) and the remaining fields.
+// The spool keeps the id in its own column, never in the payload.
+func SplitRecordUID(attrs []schema.Attr) (string, []schema.Attr) {
+	uid := ""
+	n := 0
+	for _, a := range attrs {
+		if a.Key == schema.KeyRecordUID {
+			if a.Value.Type == schema.TypeString && uid == "" {
+				uid = a.Value.Str
+			}
+			continue
+		}
+		attrs[n] = a
+		n++
+	}
+	clear(attrs[n:])
+	return uid, attrs[:n]
 }
 
 // valueOf maps the attribute kinds the schema has (string, int64, bool,
-// float64); any other kind has no field to go to.
+// float64, string slice); any other kind has no field to go to.
 func valueOf(v attribute.Value) (schema.Value, bool) {
 	switch v.Type() {
 	case attribute.STRING:
@@ -309,6 +331,8 @@ func valueOf(v attribute.Value) (schema.Value, bool) {
 		return schema.Bool(v.AsBool()), true
 	case attribute.FLOAT64:
 		return schema.Float(v.AsFloat64()), true
+	case attribute.STRINGSLICE:
+		return schema.StringList(v.AsStringSlice()), true
 	}
 	return schema.Value{}, false
 }

@@ -75,6 +75,8 @@ func kv(a schema.Attr) attribute.KeyValue {
 		return attribute.Bool(a.Key, a.Value.Bool)
 	case schema.TypeFloat:
 		return attribute.Float64(a.Key, a.Value.Float)
+	case schema.TypeStringList:
+		return attribute.StringSlice(a.Key, a.Value.List)
 	}
 	panic("no attribute for type " + a.Value.Type.String())
 }

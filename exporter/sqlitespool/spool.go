@@ -70,6 +70,22 @@ type Options struct {
 	// BusyTimeout bounds the wait for another process's lock (0 =
 	// DefaultBusyTimeout).
 	BusyTimeout time.Duration
+
+	// Server selects the collector's store instead of the client's queue:
+	// an Event's EventID given by the caller is kept and a second event
+	// with the same id is ignored (deduplication); retention is per event
+	// type (RetentionByEvent) and counted from the event's time; a
+	// deletion.request deletes the events of its session ids; MaxBytes 0
+	// means no cap. See server.go.
+	Server bool
+	// RetentionByEvent overrides, per event name, the server retention of
+	// ServerRetention() (Server mode only; an event missing from both
+	// falls back to Retention).
+	RetentionByEvent map[string]time.Duration
+	// PurgeInterval is the least time between two server-mode retention
+	// purges run by Append (0 = DefaultPurgeInterval); Purge runs one at
+	// any time.
+	PurgeInterval time.Duration
 }
 
 func (o Options) normalize() (Options, error) {
@@ -81,10 +97,10 @@ func (o Options) normalize() (Options, error) {
 		return o, fmt.Errorf("spool path %s: %w", o.Path, err)
 	}
 	o.Path = abs
-	if o.MaxBytes == 0 {
+	if o.MaxBytes == 0 && !o.Server {
 		o.MaxBytes = DefaultMaxBytes
 	}
-	if o.MaxBytes < MinMaxBytes {
+	if o.MaxBytes < MinMaxBytes && !(o.Server && o.MaxBytes == 0) {
 		return o, fmt.Errorf("spool cap %d bytes is below the minimum of %d", o.MaxBytes, MinMaxBytes)
 	}
 	if o.Retention == 0 {
@@ -102,17 +118,25 @@ func (o Options) normalize() (Options, error) {
 	if o.BusyTimeout < 0 {
 		return o, fmt.Errorf("spool busy timeout %v is negative", o.BusyTimeout)
 	}
+	if o.Server {
+		if err := o.normalizeServer(); err != nil {
+			return o, err
+		}
+	}
 	return o, nil
 }
 
-// Event is one stored event. Append reads Name, Time and Attrs and ignores
-// the other fields, which the spool fills in on the way out.
+// Event is one stored event. Append reads Name, Time and Attrs (and in
+// Server mode EventID) and ignores the other fields, which the spool fills
+// in on the way out.
 type Event struct {
 	// ID is the row id: increasing in insertion order, never reused.
 	ID int64
-	// EventID is a random id assigned at insertion (a UUID v7 in its
-	// canonical form), stable for the event's lifetime; downstream uses it
-	// to drop duplicates.
+	// EventID is the event's stable id, which downstream uses to drop
+	// duplicates. The client spool assigns a random one at insertion (a
+	// UUID v7 in its canonical form) and ignores the caller's; in Server
+	// mode the caller's is kept (the client's log.record.uid), and a fresh
+	// one is assigned only when it is empty.
 	EventID string
 	// Name is the event name (schema.EventSessionStart, ...).
 	Name string
@@ -149,6 +173,18 @@ type AppendResult struct {
 	// Purged is the number of events deleted for being older than
 	// Retention.
 	Purged int
+	// Duplicates is the number of events not written because an event with
+	// the same EventID is stored (Server mode).
+	Duplicates int
+	// DeletedByRequest is the number of stored events that the batch's
+	// deletion requests deleted (Server mode).
+	DeletedByRequest int
+	// RefusedDeleted is the number of events not written because a
+	// deletion request covers their session and time (Server mode).
+	RefusedDeleted int
+	// Expired is the number of events not written because they arrived
+	// older than their retention (Server mode).
+	Expired int
 }
 
 // ListOptions select the events returned by List.
@@ -193,6 +229,9 @@ type Spool struct {
 
 	mu     sync.Mutex // guards closed
 	closed bool
+
+	purgeMu   sync.Mutex // guards lastPurge
+	lastPurge time.Time  // of the last Server-mode retention purge
 }
 
 // Sizes derived from the cap, which bounds the database file plus its WAL
@@ -285,7 +324,7 @@ func open(ctx context.Context, o Options) (*Spool, error) {
 		return nil, err
 	}
 	s.stmts = make(map[string]*sql.Stmt)
-	for _, q := range []string{insertSQL, oldestSQL, pageCountsSQL} {
+	for _, q := range []string{insertSQL, insertServerSQL, oldestSQL, pageCountsSQL, tombstoneSQL} {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			db.Close()
@@ -415,6 +454,12 @@ func (s *Spool) Close() error {
 	for _, st := range s.stmts {
 		st.Close()
 	}
+	// The checkpoint at close runs without fsync: every commit is already
+	// in the WAL, which survives a crash of the process, and syncing here
+	// would add milliseconds to every caro exit. Only a power cut in the
+	// next seconds could cost the copy, and a spool found corrupt is moved
+	// aside and recreated.
+	s.db.Exec("PRAGMA synchronous = OFF")
 	_, cerr := s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close spool %s: %w", s.opts.Path, err)
@@ -427,9 +472,12 @@ func (s *Spool) Close() error {
 
 // The statements of every Append.
 const (
-	insertSQL     = "INSERT INTO events (event_type, payload, created_at, event_id, size) VALUES (?, ?, ?, ?, ?)"
-	oldestSQL     = "SELECT id, created_at FROM events ORDER BY id LIMIT ?"
-	pageCountsSQL = "SELECT * FROM pragma_page_count(), pragma_freelist_count()"
+	insertSQL = "INSERT INTO events (event_type, payload, created_at, event_id, size, session_id, event_time) " +
+		"VALUES (?, ?, ?, ?, ?, ?, ?)"
+	// insertServerSQL ignores an event whose id is stored already.
+	insertServerSQL = insertSQL + " ON CONFLICT (event_id) DO NOTHING"
+	oldestSQL       = "SELECT id, created_at FROM events ORDER BY id LIMIT ?"
+	pageCountsSQL   = "SELECT * FROM pragma_page_count(), pragma_freelist_count()"
 )
 
 // timeLayout stores times as fixed-width UTC text, so that they sort as
@@ -449,6 +497,26 @@ func newEventID() (string, error) {
 		return "", err
 	}
 	return u.String(), nil
+}
+
+// eventTime is the time retention counts from: the event's own time, but
+// never later than its arrival (a clock in the future must not extend it).
+func eventTime(ts, now time.Time) time.Time {
+	if ts.IsZero() || ts.After(now) {
+		return now
+	}
+	return ts
+}
+
+// sessionOf returns the event's session id for its indexed column, or nil
+// (SQL NULL) for an event without one (deletion.request).
+func sessionOf(attrs []schema.Attr) any {
+	for _, a := range attrs {
+		if a.Key == schema.KeySessionID && a.Value.Type == schema.TypeString {
+			return a.Value.Str
+		}
+	}
+	return nil
 }
 
 // Append stores the events in one transaction, then, in the same
@@ -484,7 +552,12 @@ func (s *Spool) appendWith(ctx context.Context, evs []Event, counters map[string
 	}
 	now := s.opts.Now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if len(evs) > 0 {
+		res = AppendResult{}
+		if s.opts.Server {
+			if err := s.insertServer(ctx, tx, evs, payloads, now, &res); err != nil {
+				return err
+			}
+		} else if len(evs) > 0 {
 			created := formatTime(now)
 			stmt := tx.StmtContext(ctx, s.stmts[insertSQL])
 			for i := range evs {
@@ -492,27 +565,46 @@ func (s *Spool) appendWith(ctx context.Context, evs []Event, counters map[string
 				if err != nil {
 					return err
 				}
-				if _, err := stmt.ExecContext(ctx, evs[i].Name, payloads[i], created, id, len(payloads[i])); err != nil {
+				if _, err := stmt.ExecContext(ctx, evs[i].Name, payloads[i], created, id, len(payloads[i]),
+					sessionOf(evs[i].Attrs), formatTime(eventTime(evs[i].Time, now))); err != nil {
 					return err
 				}
 			}
+			res.Inserted = len(evs)
 		}
 		var err error
-		if res.Purged, err = s.purgeExpired(ctx, tx, now); err != nil {
+		if s.opts.Server {
+			res.Purged, err = s.purgeServer(ctx, tx, now, false)
+		} else {
+			res.Purged, err = s.purgeExpired(ctx, tx, now)
+		}
+		if err != nil {
 			return err
 		}
-		if res.EvictedTransmitted, res.DroppedForCap, err = s.enforceCap(ctx, tx); err != nil {
-			return err
+		if s.opts.MaxBytes > 0 {
+			if res.EvictedTransmitted, res.DroppedForCap, err = s.enforceCap(ctx, tx); err != nil {
+				return err
+			}
 		}
 		if res.Purged+res.EvictedTransmitted+res.DroppedForCap > 0 {
 			if err := s.vacuum(ctx, tx); err != nil {
 				return err
 			}
 		}
+		purgedAge := int64(res.Purged)
+		if s.opts.Server {
+			purgedAge = 0 // purgeServer counts its own, as purged_retention
+		}
 		all := map[string]int64{
-			CounterPurgedAge:          int64(res.Purged),
+			CounterPurgedAge:          purgedAge,
 			CounterEvictedTransmitted: int64(res.EvictedTransmitted),
 			CounterDroppedCap:         int64(res.DroppedForCap),
+		}
+		if s.opts.Server {
+			all[CounterDuplicate] = int64(res.Duplicates)
+			all[CounterDeletedByRequest] = int64(res.DeletedByRequest)
+			all[CounterRefusedDeleted] = int64(res.RefusedDeleted)
+			all[CounterRefusedExpired] = int64(res.Expired)
 		}
 		for k, v := range counters {
 			all[k] += v
@@ -522,7 +614,6 @@ func (s *Spool) appendWith(ctx context.Context, evs []Event, counters map[string
 	if err != nil {
 		return AppendResult{}, fmt.Errorf("append to spool %s: %w", s.opts.Path, err)
 	}
-	res.Inserted = len(evs)
 	return res, nil
 }
 

@@ -19,6 +19,7 @@ var (
 		schema.FormatModelName: regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,49}$`),
 		schema.FormatSessionID: regexp.MustCompile(`^[0-9a-f]{16}$`),
 		schema.FormatUUID:      regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
+		schema.FormatRecordUID: regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`),
 	}
 	octet            = `(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]?[0-9])`
 	sensitiveOracles = []*regexp.Regexp{
@@ -52,11 +53,27 @@ func FuzzApply(f *testing.F) {
 	}
 	f.Add(validSessionID)
 	f.Add(validUUID)
+	f.Add(validRecordUID)
 
 	fields := stringFields()
+	lists := listFields()
 	v := redaction.New()
 	f.Fuzz(func(t *testing.T, s string) {
 		inputClean := redaction.Detect(s) == redaction.ReasonNone
+		for _, lf := range lists {
+			in := with(validAttrs(lf.ev), lf.f.Key, schema.StringList([]string{validSessionID, s}))
+			out, r := v.Apply(lf.ev.Name, in)
+			if r != redaction.ReasonNone {
+				continue
+			}
+			got, _ := get(out, lf.f.Key)
+			if len(got.List) != 2 || got.List[1] != s {
+				t.Fatalf("%s.%s: accepted list %q, want the input unchanged", lf.ev.Name, lf.f.Key, got.List)
+			}
+			if re := formatOracle[lf.f.Format]; !inputClean || re == nil || !re.MatchString(s) {
+				t.Fatalf("%s.%s: accepted item %q that does not fit format %v", lf.ev.Name, lf.f.Key, s, lf.f.Format)
+			}
+		}
 		for _, sf := range fields {
 			in := with(validAttrs(sf.ev), sf.f.Key, schema.String(s))
 			out, r := v.Apply(sf.ev.Name, in)

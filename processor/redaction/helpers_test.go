@@ -48,7 +48,16 @@ func readLines(tb testing.TB, path string) []line {
 const (
 	validSessionID = "0123456789abcdef"
 	validUUID      = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
+	// validRecordUID is a UUID v7, as the spool makes them.
+	validRecordUID = "019abc12-3456-7def-8123-456789abcdef"
 )
+
+// isZero reports whether a is the zero Attr (Attr holds a slice, so it
+// cannot be compared with ==).
+func isZero(a schema.Attr) bool {
+	return a.Key == "" && a.Value.Type == 0 && a.Value.Str == "" && a.Value.Int == 0 &&
+		!a.Value.Bool && a.Value.Float == 0 && a.Value.List == nil
+}
 
 // validValue returns a value that f accepts.
 func validValue(f *schema.Field) schema.Value {
@@ -59,6 +68,8 @@ func validValue(f *schema.Field) schema.Value {
 		return schema.Float(f.Max)
 	case schema.TypeBool:
 		return schema.Bool(true)
+	case schema.TypeStringList:
+		return schema.StringList([]string{validSessionID, "fedcba9876543210"})
 	}
 	switch f.Format {
 	case schema.FormatEnum:
@@ -71,6 +82,8 @@ func validValue(f *schema.Field) schema.Value {
 		return schema.String(validSessionID)
 	case schema.FormatUUID:
 		return schema.String(validUUID)
+	case schema.FormatRecordUID:
+		return schema.String(validRecordUID)
 	}
 	panic("no valid value for field " + f.Key)
 }
@@ -131,6 +144,28 @@ func stringFields() []struct {
 	for _, ev := range schema.Events() {
 		for i := range ev.Fields {
 			if ev.Fields[i].Type == schema.TypeString {
+				out = append(out, struct {
+					ev *schema.Event
+					f  *schema.Field
+				}{ev, &ev.Fields[i]})
+			}
+		}
+	}
+	return out
+}
+
+// listFields lists every string list field of every event.
+func listFields() []struct {
+	ev *schema.Event
+	f  *schema.Field
+} {
+	var out []struct {
+		ev *schema.Event
+		f  *schema.Field
+	}
+	for _, ev := range schema.Events() {
+		for i := range ev.Fields {
+			if ev.Fields[i].Type == schema.TypeStringList {
 				out = append(out, struct {
 					ev *schema.Event
 					f  *schema.Field

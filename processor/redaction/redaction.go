@@ -44,6 +44,29 @@ func (v *Validator) Apply(event string, attrs []schema.Attr) ([]schema.Attr, Rea
 	return out, r
 }
 
+// ApplyChanged is Apply that also reports whether it changed anything
+// (dropped or truncated a field), so that a face rewrites a record only
+// then. The same aliasing rules as Apply hold.
+func (v *Validator) ApplyChanged(event string, attrs []schema.Attr) ([]schema.Attr, Reason, bool) {
+	return v.apply(event, attrs)
+}
+
+// ValidFormat reports whether s is a clean value of the string format f:
+// its strict shape, within the format's length limit, and clean for
+// Detect. Enum values are not a format: use the event's Field.Allows.
+func ValidFormat(f schema.Format, s string) bool {
+	maxLen := schema.MaxStringLen
+	switch f {
+	case schema.FormatVersion:
+		maxLen = schema.MaxVersionLen
+	case schema.FormatModelName:
+		maxLen = schema.MaxModelNameLen
+	case schema.FormatEnum:
+		return false
+	}
+	return len(s) <= maxLen && formatOK(f, s) && Detect(s) == ReasonNone
+}
+
 // apply is Apply that also reports whether it changed anything (dropped or
 // truncated a field), so that the SDK face rewrites a record only then.
 func (v *Validator) apply(event string, attrs []schema.Attr) ([]schema.Attr, Reason, bool) {
@@ -176,6 +199,7 @@ type field struct {
 	typ              schema.Type
 	format           schema.Format
 	maxLen           int
+	maxItems         int
 	bit              uint64
 	minInt, maxInt   int64
 	minFloat, maxFlt float64
@@ -198,7 +222,7 @@ func compile() []event {
 		for j := range d.Fields {
 			f := &d.Fields[j]
 			ef := field{
-				key: f.Key, typ: f.Type, format: f.Format, maxLen: f.MaxLen, bit: 1 << j,
+				key: f.Key, typ: f.Type, format: f.Format, maxLen: f.MaxLen, maxItems: f.MaxItems, bit: 1 << j,
 				minInt: int64(f.Min), maxInt: int64(f.Max), minFloat: f.Min, maxFlt: f.Max,
 			}
 			for _, v := range f.Enum {
@@ -244,9 +268,16 @@ func (e *event) index(key string, hint int) int {
 // the schema allows, and reports whether it did.
 func (f *field) check(val *schema.Value) (Reason, bool) {
 	if val.Type != f.typ {
-		if val.Type == schema.TypeString {
+		switch val.Type {
+		case schema.TypeString:
 			if r := Detect(val.Str); r != ReasonNone {
 				return r, false
+			}
+		case schema.TypeStringList:
+			for _, s := range val.List {
+				if r := Detect(s); r != ReasonNone {
+					return r, false
+				}
 			}
 		}
 		return ReasonType, false
@@ -267,8 +298,36 @@ func (f *field) check(val *schema.Value) (Reason, bool) {
 		return ReasonNone, false
 	case schema.TypeString:
 		return f.checkString(val)
+	case schema.TypeStringList:
+		return f.checkList(val.List), false
 	}
 	return ReasonType, false
+}
+
+// checkList checks every item of a string list like a string of the
+// field's format; an item is never truncated, and too many items or an
+// empty list reject the event.
+func (f *field) checkList(items []string) Reason {
+	if len(items) == 0 || len(items) > f.maxItems {
+		return ReasonFormat
+	}
+	shape := ReasonNone
+	for i := range items {
+		v := schema.String(items[i])
+		r, truncated := f.checkString(&v)
+		switch {
+		case truncated || r == ReasonFormat || r == ReasonEnum:
+			if shape == ReasonNone {
+				shape = ReasonFormat
+				if r == ReasonEnum {
+					shape = r
+				}
+			}
+		case r != ReasonNone:
+			return r // a sensitive reason in any item wins over a shape one
+		}
+	}
+	return shape
 }
 
 func (f *field) checkString(val *schema.Value) (Reason, bool) {
@@ -296,7 +355,7 @@ func (f *field) checkString(val *schema.Value) (Reason, bool) {
 		}
 		return ReasonFormat, false
 	}
-	if f.format != schema.FormatSessionID && f.format != schema.FormatUUID {
+	if f.format != schema.FormatSessionID && f.format != schema.FormatUUID && f.format != schema.FormatRecordUID {
 		if r := Detect(s); r != ReasonNone {
 			return r, false
 		}
@@ -351,6 +410,13 @@ func formatOK(f schema.Format, s string) bool {
 	case schema.FormatUUID:
 		if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' ||
 			s[14] != '4' || (s[19] != '8' && s[19] != '9' && s[19] != 'a' && s[19] != 'b') {
+			return false
+		}
+		return isLowerHex(s[:8]) && isLowerHex(s[9:13]) && isLowerHex(s[14:18]) &&
+			isLowerHex(s[19:23]) && isLowerHex(s[24:])
+	case schema.FormatRecordUID:
+		// Any version and variant: the shape alone keeps content out.
+		if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 			return false
 		}
 		return isLowerHex(s[:8]) && isLowerHex(s[9:13]) && isLowerHex(s[14:18]) &&

@@ -172,7 +172,7 @@ func TestApplyRejects(t *testing.T) {
 				t.Errorf("rejected Apply returned %d attributes, want nil", len(out))
 			}
 			for i, a := range in {
-				if a != (schema.Attr{}) {
+				if !isZero(a) {
 					t.Errorf("attrs[%d] = %+v after rejection, want zeroed", i, a)
 				}
 			}
@@ -212,7 +212,7 @@ func TestUnknownKeysAreDroppedAndCounted(t *testing.T) {
 		t.Errorf("Counts()[dropped_field] = %d, want 4", got)
 	}
 	for i, a := range in[len(out):] {
-		if a != (schema.Attr{}) {
+		if !isZero(a) {
 			t.Errorf("attrs[%d] = %+v beyond the result, want zeroed", len(out)+i, a)
 		}
 	}

@@ -157,8 +157,9 @@ func (p *Processor) resourceReason(res *resource.Resource) Reason {
 	return reason
 }
 
-// fromOTel converts the four scalar kinds; any other kind (bytes, slices,
-// maps, empty) gets no schema type and so fails the field's type check.
+// fromOTel converts the four scalar kinds and string slices; any other kind
+// (bytes, other slices, maps, empty) gets no schema type and so fails the
+// field's type check.
 func fromOTel(v attribute.Value) schema.Value {
 	switch v.Type() {
 	case attribute.STRING:
@@ -169,6 +170,8 @@ func fromOTel(v attribute.Value) schema.Value {
 		return schema.Bool(v.AsBool())
 	case attribute.FLOAT64:
 		return schema.Float(v.AsFloat64())
+	case attribute.STRINGSLICE:
+		return schema.StringList(v.AsStringSlice())
 	}
 	return schema.Value{}
 }
@@ -183,6 +186,8 @@ func toOTel(a schema.Attr) attribute.KeyValue {
 		return attribute.Bool(a.Key, a.Value.Bool)
 	case schema.TypeFloat:
 		return attribute.Float64(a.Key, a.Value.Float)
+	case schema.TypeStringList:
+		return attribute.StringSlice(a.Key, a.Value.List)
 	}
 	return attribute.KeyValue{} // not reached: Apply accepts only typed values
 }

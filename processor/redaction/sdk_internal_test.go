@@ -2,6 +2,7 @@ package redaction
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -42,7 +43,7 @@ func TestPooledSlicesHoldNoValue(t *testing.T) {
 			bp := attrPool.Get().(*[]schema.Attr)
 			defer attrPool.Put(bp)
 			for i, a := range (*bp)[:cap(*bp)] {
-				if a != (schema.Attr{}) {
+				if !reflect.ValueOf(a).IsZero() {
 					t.Errorf("pooled slice element %d = %+v, want zero", i, a)
 				}
 			}

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"caro.sh/telemetry/internal/consent"
+)
+
+// session runs this test binary as caro (or caro-ga) on a pseudo-terminal,
+// stdin, stdout and stderr all attached to it, as a person runs it.
+type session struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	ptmx *os.File
+
+	mu   sync.Mutex
+	out  bytes.Buffer
+	seen int // offset of the output already matched by expect
+	done chan struct{}
+}
+
+func startSession(t *testing.T, home, name string, args ...string) *session {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Args = append([]string{name}, args...) // argv[0] selects the entry point
+	cmd.Env = cleanEnv(home)
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &session{t: t, cmd: cmd, ptmx: ptmx, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			s.mu.Lock()
+			s.out.Write(buf[:n])
+			s.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		ptmx.Close()
+	})
+	return s
+}
+
+// expect waits until the output after the last match contains want.
+func (s *session) expect(want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		rest := s.out.String()[s.seen:]
+		if i := strings.Index(rest, want); i >= 0 {
+			s.seen += i + len(want)
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.t.Fatalf("timed out waiting for %q; output so far:\n%s", want, s.output())
+}
+
+func (s *session) send(line string) {
+	s.t.Helper()
+	if _, err := io.WriteString(s.ptmx, line+"\r"); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *session) output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+// wait returns caro's exit code and its whole output.
+func (s *session) wait() (int, string) {
+	s.t.Helper()
+	err := s.cmd.Wait()
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), s.output()
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return 0, s.output()
+}
+
+// cleanEnv is the test process's environment with home as HOME and none
+// of the variables that change caro's telemetry decisions (CI sets CI).
+func cleanEnv(home string) []string {
+	env := []string{"HOME=" + home, "SHELL=/bin/sh", "TZ=UTC"}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "HOME", name == "SHELL", name == "TZ", name == "CI", name == "DO_NOT_TRACK",
+			strings.HasPrefix(name, "XDG_"), strings.HasPrefix(name, "CARO_"), strings.HasPrefix(name, "OTEL_"):
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func spoolOf(home string) string { return filepath.Join(home, ".cache", "caro", "telemetry.db") }
+func stateOf(home string) string { return filepath.Join(home, ".config", "caro", consent.StateFile) }
+
+// eventsIn lists the pending event names of home's spool, via caro itself.
+func eventsIn(t *testing.T, home string) string {
+	t.Helper()
+	if _, err := os.Stat(spoolOf(home)); err != nil {
+		return ""
+	}
+	self, _ := os.Executable()
+	cmd := exec.Command(self, "telemetry", "show", "--json")
+	cmd.Args[0] = "caro"
+	cmd.Env = cleanEnv(home)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("caro telemetry show --json: %v", err)
+	}
+	return string(out)
+}
+
+func TestFirstRunPromptAccepted(t *testing.T) {
+	home := t.TempDir()
+	s := startSession(t, home, "caro", "list files")
+	s.expect("Caro collects anonymous usage metrics to improve the product.")
+	s.expect("What we NEVER collect:")
+	s.expect("Continue? [Y/n]")
+	if _, err := os.Stat(spoolOf(home)); err == nil {
+		t.Fatal("the spool exists before the prompt was answered")
+	}
+	s.send("")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("n")
+	code, out := s.wait()
+	if code != 0 {
+		t.Fatalf("exit code %d, want 0; output:\n%s", code, out)
+	}
+	st, err := consent.LoadState(stateOf(home))
+	if err != nil || !st.PromptShown || st.PromptAnswer != consent.AnswerAccepted || st.PromptVersion != "1.1.0" {
+		t.Fatalf("state after accepting = %+v, %v", st, err)
+	}
+	evs := eventsIn(t, home)
+	for _, want := range []string{`"event": "session.start"`, `"is_first_run": true`, `"event": "command.generated"`,
+		`"exit_reason": "user_declined"`} {
+		if !strings.Contains(evs, want) {
+			t.Errorf("recorded events lack %s:\n%s", want, evs)
+		}
+	}
+
+	// The second run does not ask again.
+	s = startSession(t, home, "caro", "list files")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("n")
+	_, out = s.wait()
+	if strings.Contains(out, "Continue? [Y/n]") {
+		t.Errorf("the prompt was shown twice:\n%s", out)
+	}
+}
+
+func TestFirstRunPromptDeclined(t *testing.T) {
+	home := t.TempDir()
+	s := startSession(t, home, "caro", "list files")
+	s.expect("Continue? [Y/n]")
+	s.send("n")
+	s.expect("Telemetry is off. Turn it on later with: caro config set telemetry.enabled true")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("n")
+	if code, out := s.wait(); code != 0 {
+		t.Fatalf("exit code %d; output:\n%s", code, out)
+	}
+	cfg, err := os.ReadFile(filepath.Join(home, ".config", "caro", "config.toml"))
+	if err != nil || !strings.Contains(string(cfg), "enabled = false") {
+		t.Fatalf("config.toml after declining: %q, %v", cfg, err)
+	}
+	if _, err := os.Stat(spoolOf(home)); err == nil {
+		t.Error("a spool was created although the user declined")
+	}
+}
+
+func TestExecuteEditAndRegenerate(t *testing.T) {
+	home := t.TempDir()
+	writeFile(t, filepath.Join(home, ".config", "caro", "config.toml"), "[telemetry]\nenabled = true\nlevel = \"detailed\"\n")
+	s := startSession(t, home, "caro", "list files")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("r")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("e")
+	s.expect("Edit the command (empty keeps it):")
+	s.send("echo edited-by-hand")
+	s.expect("echo edited-by-hand")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("y")
+	s.expect("edited-by-hand")
+	code, out := s.wait()
+	if code != 0 {
+		t.Fatalf("exit code %d; output:\n%s", code, out)
+	}
+	if strings.Contains(out, "Continue? [Y/n]") {
+		t.Error("an explicit opt-in was asked for consent")
+	}
+	evs := eventsIn(t, home)
+	for _, want := range []string{`"retry_count": 1`, `"modified_before_execution": true`, `"execution_mode": "confirmed"`,
+		`"exit_code_category": "success"`, `"retries": 1`, `"exit_reason": "user_complete"`} {
+		if !strings.Contains(evs, want) {
+			t.Errorf("recorded events lack %s:\n%s", want, evs)
+		}
+	}
+	if strings.Contains(evs, "edited-by-hand") {
+		t.Error("the edited command was recorded")
+	}
+}
+
+func TestMigrationNoticeOnAGABuild(t *testing.T) {
+	home := t.TempDir()
+	if err := consent.SaveState(stateOf(home), consent.State{PromptShown: true, PromptVersion: "1.1.0",
+		PromptChannel: consent.Beta, PromptAnswer: consent.AnswerAccepted, LastChannel: consent.Beta}); err != nil {
+		t.Fatal(err)
+	}
+	s := startSession(t, home, "caro-ga", "list files")
+	s.expect("Telemetry disabled for GA. Enable with: caro config set telemetry.enabled true")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("n")
+	s.wait()
+	if evs := eventsIn(t, home); evs != "" {
+		t.Errorf("a GA build recorded without an opt-in:\n%s", evs)
+	}
+	s = startSession(t, home, "caro-ga", "list files")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("n")
+	if _, out := s.wait(); strings.Contains(out, "Telemetry disabled for GA") {
+		t.Errorf("the notice was printed twice:\n%s", out)
+	}
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

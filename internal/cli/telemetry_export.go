@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/internal/consent"
+)
+
+type exportFlags struct {
+	output string
+	clear  bool
+	all    bool
+}
+
+func (r *run) exportCommand() *cobra.Command {
+	var f exportFlags
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the pending events to a gzip file, for air-gapped upload",
+		Long: `Write the pending events to a gzip-compressed JSON file (the spec's export
+envelope, with a sha256 checksum of the events), to carry to a connected
+machine. By default the file is $XDG_CACHE_HOME/caro/telemetry-export-DATE.json.gz
+and holds the events not in an earlier export; --all exports every pending
+event, --clear deletes the exported events from this machine afterwards.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return r.export(c, f) },
+	}
+	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write to this file (default: the cache folder)")
+	cmd.Flags().BoolVar(&f.clear, "clear", false, "delete the exported events from this machine after writing the file")
+	cmd.Flags().BoolVar(&f.all, "all", false, "also export events that were in an earlier export")
+	return cmd
+}
+
+func (r *run) export(c *cobra.Command, f exportFlags) error {
+	ctx := c.Context()
+	cs, err := r.loadControl()
+	if err != nil {
+		return err
+	}
+	out := r.env.Stdout
+	sp, err := r.openSpool(ctx, cs.cfg)
+	if err != nil {
+		return err
+	}
+	if sp == nil {
+		fmt.Fprintln(out, "No events recorded yet; nothing to export.")
+		return nil
+	}
+	defer sp.Close()
+	pending, err := sp.Pending(ctx, 0)
+	if err != nil {
+		return fail(ExitFailed, "cannot read the telemetry spool: %v", err)
+	}
+	var ids []int64
+	var events []json.RawMessage
+	for _, e := range pending {
+		if e.ExportID != "" && !f.all {
+			continue
+		}
+		b, err := payload(e)
+		if err != nil {
+			return fail(ExitFailed, "%v", err)
+		}
+		ids, events = append(ids, e.ID), append(events, b)
+	}
+	if len(events) == 0 {
+		if len(pending) == 0 {
+			fmt.Fprintln(out, "No pending events; nothing to export.")
+		} else {
+			fmt.Fprintf(out, "No new events to export: the %d pending events were in an earlier export (again: --all).\n", len(pending))
+		}
+		return nil
+	}
+
+	now := r.env.Now()
+	env, err := export.Build(events, r.env.Version, now)
+	if err != nil {
+		return fail(ExitFailed, "cannot build the export: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := export.Write(&buf, env); err != nil {
+		return fail(ExitFailed, "cannot build the export: %v", err)
+	}
+	path, err := r.exportPath(f.output, cs.cfg.Dirs.Cache, now.UTC().Format("2006-01-02"))
+	if err != nil {
+		return err
+	}
+	if err := consent.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return fail(ExitFailed, "cannot write the export: %v; choose another place with --output PATH", err)
+	}
+
+	fmt.Fprintf(out, "Exported %d events to: %s\n", len(events), path)
+	fmt.Fprintf(out, "Size: %s (compressed)\n", size(int64(buf.Len())))
+	fmt.Fprintf(out, "Checksum: %s\n", env.Checksum)
+	if f.clear {
+		n, err := sp.Delete(ctx, ids)
+		if err != nil {
+			return fail(ExitFailed, "the export was written, but clearing the spool failed: %v", err)
+		}
+		fmt.Fprintf(out, "Cleared %d exported events from this machine.\n", n)
+	} else if err := sp.SetExportID(ctx, ids, uuid.NewString()); err != nil {
+		fmt.Fprintf(r.env.Stderr, "caro: the export was written, but the spool could not note it (a later export repeats these events): %v\n", err)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "To submit: Upload to https://caro.sh/telemetry/upload")
+	fmt.Fprintln(out, "Or email to: telemetry@caro.sh")
+	return nil
+}
+
+// exportPath is --output, whose folder must exist, or a new file named for
+// the day in the cache folder (never overwriting an earlier export).
+func (r *run) exportPath(output, cache, day string) (string, error) {
+	if output != "" {
+		dir := filepath.Dir(output)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return "", fail(ExitFailed, "cannot write the export to %s: the folder %s does not exist", output, dir)
+		}
+		if fi, err := os.Stat(output); err == nil && fi.IsDir() {
+			return "", fail(ExitFailed, "cannot write the export to %s: it is a folder; give a file name", output)
+		}
+		return output, nil
+	}
+	for i := 1; ; i++ {
+		name := fmt.Sprintf("telemetry-export-%s.json.gz", day)
+		if i > 1 {
+			name = fmt.Sprintf("telemetry-export-%s-%d.json.gz", day, i)
+		}
+		path := filepath.Join(cache, name)
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+	}
+}
