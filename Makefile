@@ -11,8 +11,8 @@ build:
 	$(GO) build -o $(BIN)/caro ./cmd/caro
 
 ## run: an end-to-end local session: caro records into a throw-away spool, then shows what was stored
-run:
-	$(GO) run ./examples/session
+run: build
+	bash scripts/demo.sh $(BIN)/caro
 
 ## test: vet, formatting and every test
 test: vet fmt-check
