@@ -384,7 +384,7 @@ var events = []Event{
 		Fields: []Field{
 			{Key: KeySessionIDs, Type: TypeStringList, Required: true, Format: FormatSessionID, MaxLen: 16,
 				MaxItems: MaxDeletionSessionIDs,
-				Doc: "the anonymous daily session ids whose events to delete (recomputed on the device)"},
+				Doc:      "the anonymous daily session ids whose events to delete (recomputed on the device)"},
 		},
 	},
 }
