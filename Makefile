@@ -4,7 +4,20 @@ GO      ?= go
 BIN     := $(CURDIR)/bin
 PKGS    := ./...
 
-.PHONY: run test bench vet fmt-check build clean
+# The collector distribution: ocb at the release train of builder-config.yaml,
+# installed into bin/, building _build/otelcol-caro.
+OCB_VERSION := v0.165.0
+OCB         := $(BIN)/builder
+OCB_STAMP   := $(BIN)/.builder-$(OCB_VERSION)
+STOCK       := $(CURDIR)/_build/stock/otelcol-stock
+TELEMETRYGEN_VERSION := v0.161.0
+TG_STAMP    := $(BIN)/.telemetrygen-$(TELEMETRYGEN_VERSION)
+OTELCOL     := $(CURDIR)/_build/otelcol-caro
+# What the distribution is built from: a change to any of it rebuilds.
+OTELCOL_SRC := builder-config.yaml go.mod go.sum \
+	$(shell find . -name '*.go' -not -path './_build/*' -not -path './bin/*' -not -name '*_test.go' 2>/dev/null)
+
+.PHONY: run run-collector test bench vet fmt-check build clean otelcol
 
 ## build: the caro CLI into bin/
 build:
@@ -14,9 +27,23 @@ build:
 run: build
 	bash scripts/demo.sh $(BIN)/caro
 
-## test: vet, formatting and every test
-test: vet fmt-check
-	$(GO) test -count=1 $(PKGS)
+## run-collector: otelcol-caro on 127.0.0.1 (local.yaml); caro sessions flushed to it and an export uploaded; what it stored
+run-collector: build otelcol
+	bash scripts/collector-demo.sh $(BIN)/caro $(OTELCOL)
+
+## test: vet, formatting and every test (the collector's end-to-end tests run the real otelcol-caro)
+test: vet fmt-check otelcol
+	OTELCOL_CARO=$(OTELCOL) $(GO) test -count=1 $(PKGS)
+
+## otelcol: install ocb $(OCB_VERSION) into bin/ and build _build/otelcol-caro
+otelcol: $(OTELCOL)
+
+$(OTELCOL): $(OCB_STAMP) $(OTELCOL_SRC)
+	$(OCB) --config builder-config.yaml
+
+$(OCB_STAMP):
+	GOBIN=$(BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+	touch $@
 
 vet:
 	$(GO) vet $(PKGS)
@@ -25,9 +52,20 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-## bench: every budget's benchmark, figures printed (no timing assertions)
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+## bench: every budget's benchmark, figures printed (no timing assertions), then a
+## side-by-side telemetrygen load of otelcol-caro and a stock-ish collector
+bench: otelcol $(STOCK) $(TG_STAMP)
+	OTELCOL_CARO=$(OTELCOL) $(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+	TG=$(BIN)/telemetrygen CARO=$(OTELCOL) STOCK=$(STOCK) bash bench/telemetrygen.sh
+
+# make bench only: contrib's redaction processor in a stock-ish distribution,
+# and telemetrygen to load both.
+$(STOCK): $(OCB_STAMP) bench/builder-config.stock.yaml
+	$(OCB) --config bench/builder-config.stock.yaml
+
+$(TG_STAMP):
+	GOBIN=$(BIN) $(GO) install github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$(TELEMETRYGEN_VERSION)
+	touch $@
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) _build

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -34,7 +35,10 @@ func newHome(t *testing.T, ollamaURL string) home {
 	if err := os.MkdirAll(filepath.Join(h.config, "caro"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf("[telemetry]\nenabled = true\nlevel = \"detailed\"\n\n[backend]\nollama_url = %q\n", ollamaURL)
+	// Air-gapped: the spool is what an upload would send (upload_test.go
+	// covers sending), and no background upload may reach the real
+	// endpoint or mark the events transmitted under the test's feet.
+	cfg := fmt.Sprintf("[telemetry]\nenabled = true\nlevel = \"detailed\"\nair_gapped = true\n\n[backend]\nollama_url = %q\n", ollamaURL)
 	if err := os.WriteFile(filepath.Join(h.config, "caro", "config.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +174,31 @@ func session(t *testing.T, h home, prompts []string) (haystack []byte, stored in
 		t.Fatal(err)
 	}
 	hay.Write(exported)
-	return hay.Bytes(), len(shown)
+	return scrubIDs(hay.Bytes(), shown), len(shown)
+}
+
+// generatedIDs match the identifiers telemetry makes itself (generation
+// and event UUIDs, the export checksum): random or hashed hex, in which a
+// 6-character run of hex from an input turns up by chance (a few times in
+// a hundred runs). They are replaced before the search; a 32-hex secret
+// from an input has no dashes and so is still searched for.
+var generatedIDs = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|sha256:[0-9a-f]{64}`)
+
+// scrubIDs blanks the generated identifiers and the session ids that the
+// stored events carry (hashes of the machine id and the date).
+func scrubIDs(hay []byte, shown []json.RawMessage) []byte {
+	hay = generatedIDs.ReplaceAll(hay, []byte("<id>"))
+	seen := map[string]bool{}
+	for _, raw := range shown {
+		var ev struct {
+			SessionID string `json:"session_id"`
+		}
+		if json.Unmarshal(raw, &ev) == nil && len(ev.SessionID) == 16 && !seen[ev.SessionID] {
+			seen[ev.SessionID] = true
+			hay = bytes.ReplaceAll(hay, []byte(ev.SessionID), []byte("<session>"))
+		}
+	}
+	return hay
 }
 
 // vocabulary is what may appear whatever the input: the schema's event

@@ -3,6 +3,14 @@
 // domains, length limits and collection levels, and the resource attributes
 // allowed on the way out.
 //
+// Two additions serve the pipeline, not Caro's own code: every event may
+// carry the transport field log.record.uid (Field.Transport: the stored
+// event's id, set by the spool and the upload, kept out of the payload),
+// and the control event deletion.request (Event.Control, level
+// LevelOnRequest: sent only by `caro telemetry delete-remote`, never
+// recorded by the SDK) lists the session ids whose events the collector
+// deletes, in the one list-typed field (TypeStringList).
+//
 // Everything else reads this package: the SDK's typed events, the redaction
 // processor (on the client and in the collector), the SQLite spool, `caro
 // telemetry show|schema|export` and the generated data inventory

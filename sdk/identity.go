@@ -88,3 +88,18 @@ func SessionIDsSince(machineID string, from, to time.Time) []string {
 	}
 	return out
 }
+
+// MachineIDFor returns the machine id that Start would use with opts: the
+// one given by WithMachineID, else MachineID(dirs). `caro telemetry
+// delete-remote` recomputes the session ids with it, so that a test that
+// pins the id for recording pins it for deletion too.
+func MachineIDFor(dirs Dirs, opts ...Option) (string, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.machineID != "" {
+		return o.machineID, nil
+	}
+	return MachineID(dirs)
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,7 +40,27 @@ func testEnv(version string) cli.Env {
 	env.Version = version
 	env.Now = func() time.Time { return testNow }
 	env.TelemetryOptions = []sdk.Option{sdk.WithMachineID(testMachineID)}
+	env.Detach = recordDetach
 	return env
+}
+
+// recordDetach stands in for the detached upload process in the test
+// entry points: it appends the command line to $CARO_TEST_DETACH_LOG, so
+// that scripts see when caro would start an upload, and starts nothing
+// (the scripts' default endpoint is the real one; e2e runs the real
+// detached process against a loopback server).
+func recordDetach(args []string, logPath string) error {
+	path := os.Getenv("CARO_TEST_DETACH_LOG")
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "caro %s > %s\n", strings.Join(args, " "), logPath)
+	return err
 }
 
 func TestMain(m *testing.M) {
@@ -60,14 +81,19 @@ func TestScripts(t *testing.T) {
 			e.Setenv("HOME", home)
 			e.Setenv("SHELL", "/bin/sh")
 			e.Setenv("TZ", "UTC")
+			e.Setenv("CARO_TEST_DETACH_LOG", filepath.Join(e.WorkDir, "detached.log"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"fake-ollama":   fakeServer(ollamaHandler),
-			"fake-vllm":     fakeServer(vllmHandler),
-			"mode":          cmdMode,
-			"verify-export": cmdVerifyExport,
-			"scrub":         cmdScrub,
+			"fake-ollama":        fakeServer(ollamaHandler),
+			"fake-vllm":          fakeServer(vllmHandler),
+			"mode":               cmdMode,
+			"verify-export":      cmdVerifyExport,
+			"scrub":              cmdScrub,
+			"otlp-server":        cmdOTLPServer,
+			"otlp-received":      cmdOTLPReceived,
+			"silent-listener":    cmdSilentListener,
+			"silent-connections": cmdSilentConnections,
 		},
 	})
 }
@@ -194,7 +220,9 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdVerifyExport reads an export file with the export package (gzip,
-// envelope, checksum) and prints a summary to stdout for matching.
+// envelope, checksum) and prints a summary to stdout for matching: the
+// envelope, then one line per event, its name (and a deletion request's
+// session ids: their number, and whether they are the test machine's).
 func cmdVerifyExport(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: verify-export PATH")
@@ -212,9 +240,16 @@ func cmdVerifyExport(ts *testscript.TestScript, neg bool, args []string) {
 	names := make([]string, 0, len(env.Events))
 	for _, e := range env.Events {
 		var ev struct {
-			Event string `json:"event"`
+			Event      string   `json:"event"`
+			SessionIDs []string `json:"session_ids"`
 		}
 		ts.Check(json.Unmarshal(e, &ev))
+		if n := len(ev.SessionIDs); n > 0 {
+			ev.Event += fmt.Sprintf(" %d ids", n)
+			if slices.Equal(ev.SessionIDs, testDeletionIDs()) {
+				ev.Event += " (this machine's, 180 days)"
+			}
+		}
 		names = append(names, ev.Event)
 	}
 	fmt.Fprintf(ts.Stdout(), "version %s caro %s events %d checksum %s\n%s\n",

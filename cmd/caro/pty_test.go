@@ -271,3 +271,56 @@ func writeFile(t *testing.T, path, body string) {
 		t.Fatal(err)
 	}
 }
+
+// delete-remote's dialogue on a terminal: the spec's text, today's id,
+// Proceed? [y/N]; Enter declines and nothing happens, y sends the request
+// and deletes the events here.
+func TestDeleteRemoteDialogue(t *testing.T) {
+	srv, url, err := startOTLPServer(0, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.srv.Close() })
+	home := t.TempDir()
+	writeFile(t, filepath.Join(home, ".config", "caro", "config.toml"),
+		"[telemetry]\nenabled = true\nendpoint = \""+url+"\"\n")
+	self, _ := os.Executable()
+	rec := exec.Command(self, "list files")
+	rec.Args[0] = "caro"
+	rec.Env = cleanEnv(home)
+	if out, err := rec.CombinedOutput(); err != nil {
+		t.Fatalf("caro 'list files': %v\n%s", err, out)
+	}
+
+	s := startSession(t, home, "caro", "telemetry", "delete-remote")
+	s.expect("This will request deletion of all data associated with your anonymous ID.")
+	s.expect("Your current ID: 5e69fbf98fd2d1d5")
+	s.expect("Proceed? [y/N] ")
+	s.send("")
+	s.expect("Nothing was sent or deleted.")
+	if code, out := s.wait(); code != 0 {
+		t.Fatalf("declined: exit code %d; output:\n%s", code, out)
+	}
+	if reqs, _ := srv.received(); len(reqs) != 0 {
+		t.Fatalf("declined, yet the server got %q", reqs)
+	}
+	if evs := eventsIn(t, home); !strings.Contains(evs, "session.end") {
+		t.Fatalf("declined, yet the events are gone:\n%s", evs)
+	}
+
+	s = startSession(t, home, "caro", "telemetry", "delete-remote")
+	s.expect("Proceed? [y/N] ")
+	s.send("y")
+	s.expect("Deletion request submitted. Data will be purged within 72 hours.")
+	s.expect("Deleted 3 events from this machine.")
+	if code, out := s.wait(); code != 0 {
+		t.Fatalf("accepted: exit code %d; output:\n%s", code, out)
+	}
+	reqs, problems := srv.received()
+	if len(problems) > 0 || len(reqs) != 1 || !strings.Contains(reqs[0], "deletion.request 181 ids (this machine's, 180 days) also log.record.uid") {
+		t.Fatalf("the server got %q (problems %q), want one deletion request", reqs, problems)
+	}
+	if evs := eventsIn(t, home); strings.Contains(evs, "event") {
+		t.Fatalf("events left after delete-remote:\n%s", evs)
+	}
+}

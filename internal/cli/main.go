@@ -51,7 +51,8 @@ type Env struct {
 	Getenv func(string) string
 	// Now is the clock.
 	Now func() time.Time
-	// HTTPClient talks to the ollama and vllm backends.
+	// HTTPClient talks to the ollama and vllm backends and to the
+	// telemetry endpoint (flush, delete-remote).
 	HTTPClient *http.Client
 	// Version is caro's version (the channel follows from it); empty means
 	// the Version variable.
@@ -62,6 +63,11 @@ type Env struct {
 	// TelemetryOptions are passed on to sdk.Start after caro's own (tests
 	// pin the machine id; the caro binary sets none).
 	TelemetryOptions []sdk.Option
+	// Detach starts caro with args as a detached process that outlives
+	// this one, its output going to logPath: the scheduled upload (see
+	// scheduleUpload). OSEnv sets StartDetached; nil starts nothing, so a
+	// test's in-process run never spawns a process.
+	Detach func(args []string, logPath string) error
 }
 
 // OSEnv is the Env of the real process.
@@ -73,6 +79,7 @@ func OSEnv() Env {
 		Getenv:     os.Getenv,
 		Now:        time.Now,
 		HTTPClient: &http.Client{},
+		Detach:     StartDetached,
 	}
 }
 

@@ -21,14 +21,16 @@ import (
 func (r *run) telemetryCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "telemetry",
-		Short: "See, export and delete what telemetry recorded on this machine",
-		Long: `See exactly what Caro's telemetry recorded on this machine, export it for an
-air-gapped upload, or delete it. None of these commands records anything.
+		Short: "See, send, export and delete what telemetry recorded on this machine",
+		Long: `See exactly what Caro's telemetry recorded on this machine, send it now,
+export it for an air-gapped upload, or delete it, here and on the server.
+None of these commands records anything.
 
 What can ever be collected: 'caro telemetry schema'.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(r.showCommand(), r.statusCommand(), r.exportCommand(), r.clearCommand(), r.schemaCommand())
+	cmd.AddCommand(r.showCommand(), r.statusCommand(), r.exportCommand(), r.clearCommand(), r.flushCommand(),
+		r.deleteRemoteCommand(), r.schemaCommand())
 	return cmd
 }
 

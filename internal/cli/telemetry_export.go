@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/internal/consent"
 )
 
@@ -31,7 +33,9 @@ func (r *run) exportCommand() *cobra.Command {
 envelope, with a sha256 checksum of the events), to carry to a connected
 machine. By default the file is $XDG_CACHE_HOME/caro/telemetry-export-DATE.json.gz
 and holds the events not in an earlier export; --all exports every pending
-event, --clear deletes the exported events from this machine afterwards.`,
+event, --clear deletes the exported events from this machine afterwards.
+A deletion request of an air-gapped 'caro telemetry delete-remote' goes
+into the next export, after the events.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return r.export(c, f) },
 	}
@@ -48,18 +52,30 @@ func (r *run) export(c *cobra.Command, f exportFlags) error {
 		return err
 	}
 	out := r.env.Stdout
+	// The deletion requests of an air-gapped delete-remote go into the
+	// next export, after the events.
+	reqPath := deletionRequestsPath(cs.cfg.Dirs)
+	reqRaw, requests, bad, err := readDeletionRequests(reqPath)
+	if err != nil {
+		return fail(ExitFailed, "cannot read the pending deletion requests: %v", err)
+	}
+	if bad > 0 {
+		fmt.Fprintf(r.env.Stderr, "caro: skipped %d damaged lines of %s\n", bad, reqPath)
+	}
 	sp, err := r.openSpool(ctx, cs.cfg)
 	if err != nil {
 		return err
 	}
-	if sp == nil {
+	if sp == nil && len(requests) == 0 {
 		fmt.Fprintln(out, "No events recorded yet; nothing to export.")
 		return nil
 	}
-	defer sp.Close()
-	pending, err := sp.Pending(ctx, 0)
-	if err != nil {
-		return fail(ExitFailed, "cannot read the telemetry spool: %v", err)
+	var pending []sqlitespool.Event
+	if sp != nil {
+		defer sp.Close()
+		if pending, err = sp.Pending(ctx, 0); err != nil {
+			return fail(ExitFailed, "cannot read the telemetry spool: %v", err)
+		}
 	}
 	var ids []int64
 	var events []json.RawMessage
@@ -73,7 +89,7 @@ func (r *run) export(c *cobra.Command, f exportFlags) error {
 		}
 		ids, events = append(ids, e.ID), append(events, b)
 	}
-	if len(events) == 0 {
+	if len(events) == 0 && len(requests) == 0 {
 		if len(pending) == 0 {
 			fmt.Fprintln(out, "No pending events; nothing to export.")
 		} else {
@@ -83,7 +99,8 @@ func (r *run) export(c *cobra.Command, f exportFlags) error {
 	}
 
 	now := r.env.Now()
-	env, err := export.Build(events, r.env.Version, now)
+	// The checksum covers the requests too: they are events of the envelope.
+	env, err := export.Build(append(slices.Clip(events), requests...), r.env.Version, now)
 	if err != nil {
 		return fail(ExitFailed, "cannot build the export: %v", err)
 	}
@@ -99,22 +116,41 @@ func (r *run) export(c *cobra.Command, f exportFlags) error {
 		return fail(ExitFailed, "cannot write the export: %v; choose another place with --output PATH", err)
 	}
 
-	fmt.Fprintf(out, "Exported %d events to: %s\n", len(events), path)
+	if len(requests) > 0 {
+		fmt.Fprintf(out, "Exported %d events and %s to: %s\n", len(events), plural(len(requests), "deletion request"), path)
+		if err := dropDeletionRequests(reqPath, reqRaw); err != nil {
+			fmt.Fprintf(r.env.Stderr, "caro: the export was written, but %s could not be updated (a later export repeats the deletion requests): %v\n", reqPath, err)
+		}
+	} else {
+		fmt.Fprintf(out, "Exported %d events to: %s\n", len(events), path)
+	}
 	fmt.Fprintf(out, "Size: %s (compressed)\n", size(int64(buf.Len())))
 	fmt.Fprintf(out, "Checksum: %s\n", env.Checksum)
-	if f.clear {
+	switch {
+	case len(ids) == 0:
+	case f.clear:
 		n, err := sp.Delete(ctx, ids)
 		if err != nil {
 			return fail(ExitFailed, "the export was written, but clearing the spool failed: %v", err)
 		}
 		fmt.Fprintf(out, "Cleared %d exported events from this machine.\n", n)
-	} else if err := sp.SetExportID(ctx, ids, uuid.NewString()); err != nil {
-		fmt.Fprintf(r.env.Stderr, "caro: the export was written, but the spool could not note it (a later export repeats these events): %v\n", err)
+	default:
+		if err := sp.SetExportID(ctx, ids, uuid.NewString()); err != nil {
+			fmt.Fprintf(r.env.Stderr, "caro: the export was written, but the spool could not note it (a later export repeats these events): %v\n", err)
+		}
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "To submit: Upload to https://caro.sh/telemetry/upload")
 	fmt.Fprintln(out, "Or email to: telemetry@caro.sh")
 	return nil
+}
+
+// plural is "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // exportPath is --output, whose folder must exist, or a new file named for

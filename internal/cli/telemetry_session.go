@@ -14,14 +14,14 @@ import (
 // and state.toml only when consent depends on it; the spool is opened
 // later, by the SDK's background exporter, on the first batch.
 // It reports whether this run showed (and the user accepted) the
-// first-run prompt.
-func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, interactive bool) (*sdk.Client, bool) {
+// first-run prompt, and the configuration (for endTelemetry).
+func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, interactive bool) (*sdk.Client, bool, sdk.Config) {
 	off := sdk.Start(ctx, sdk.Config{})
 	if dirsErr != nil {
 		if !r.noTelemetry && !doNotTrack(r.env.Getenv) {
 			r.warn.warn("telemetry is off: " + dirsErr.Error())
 		}
-		return off, false
+		return off, false, sdk.Config{}
 	}
 	ch := r.channel()
 	cfg, warning := sdk.LoadConfig(sdk.LoadOptions{Dirs: dirs, Getenv: r.env.Getenv,
@@ -49,7 +49,7 @@ func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, 
 		r.warn.warn(res.Warning)
 	}
 	if !res.Record {
-		return off, false
+		return off, false, cfg
 	}
 	opts := []sdk.Option{
 		sdk.WithVersion(r.env.Version),
@@ -63,7 +63,19 @@ func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, 
 		}
 	}
 	opts = append(opts, r.env.TelemetryOptions...)
-	return sdk.Start(ctx, cfg, opts...), res.FirstRun
+	return sdk.Start(ctx, cfg, opts...), res.FirstRun, cfg
+}
+
+// endTelemetry runs when the user's command and its output are done: it
+// persists the session's events (within sdk.DefaultShutdownTimeout), then,
+// if this run recorded any, starts the background upload when one is due.
+// Nothing here waits on the network: the upload is another process.
+func (r *run) endTelemetry(ctx context.Context, client *sdk.Client, cfg sdk.Config) {
+	recorded := client.Enabled()
+	client.Shutdown(context.WithoutCancel(ctx))
+	if recorded {
+		r.scheduleUpload(cfg)
+	}
 }
 
 func doNotTrack(getenv func(string) string) bool {

@@ -35,8 +35,14 @@ func (r *run) status(c *cobra.Command, _ []string) error {
 	} else {
 		fmt.Fprintln(out, "Air-Gapped Mode: disabled")
 		fmt.Fprintf(out, "Upload: every %d hours to %s\n", int(cfg.BatchInterval.Hours()), cfg.Endpoint)
+		for _, l := range uploadStatus(cfg.Dirs.SpoolFile(), cfg.BatchInterval) {
+			fmt.Fprintln(out, l)
+		}
 	}
 	fmt.Fprintf(out, "Spool: %s (at most %s)\n", cfg.Dirs.SpoolFile(), size(cfg.SpoolMaxBytes))
+	if _, reqs, _, _ := readDeletionRequests(deletionRequestsPath(cfg.Dirs)); len(reqs) > 0 {
+		fmt.Fprintf(out, "Pending Deletion Requests: %d (they go into the next 'caro telemetry export')\n", len(reqs))
+	}
 
 	sp, err := r.openSpool(c.Context(), cfg)
 	if err != nil {

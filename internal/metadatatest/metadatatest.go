@@ -33,7 +33,9 @@ type Want struct {
 	Class string
 	// Stability maps a signal ("logs") to its level.
 	Stability map[string]component.StabilityLevel
-	// Metrics are the names of the component's own metrics.
+	// Metrics are the names of the component's own metrics, as exported:
+	// metadata.yaml's names with the collector's "otelcol_" prefix, as
+	// mdatagen generates them.
 	Metrics []string
 }
 
@@ -73,7 +75,7 @@ func Check(t *testing.T, path string, want Want) {
 	var names []string
 	for name, m := range f.Telemetry.Metrics {
 		if m.Enabled {
-			names = append(names, name)
+			names = append(names, "otelcol_"+name)
 		}
 	}
 	slices.Sort(names)

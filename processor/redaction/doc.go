@@ -27,7 +27,9 @@
 // event name and attributes, checks its resource (service.name and
 // service.version only), runs the Validator, and either drops the record
 // without calling next or passes it on with only the accepted fields. The
-// Collector face, when there is one, wraps the same Validator the same way.
+// Collector face, subpackage redactionprocessor (component caro_redaction),
+// runs the same Validator on pdata records in the collector, so that the
+// caro CLI never links collector code.
 //
 // Detect is eager by design: the guarded fields hold versions, model names,
 // ids and enum values only, so any structure beyond that is suspect. The

@@ -15,7 +15,9 @@ import (
 
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/processor/redaction/redactionprocessor/internal/metadata"
+	"caro.sh/telemetry/receiver/caroreceiver"
 	"caro.sh/telemetry/schema"
+	"caro.sh/telemetry/upload"
 )
 
 var t0 = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
@@ -235,5 +237,22 @@ func TestDeletionRequestsPassWithTheirIDs(t *testing.T) {
 	p.consume(t, plogtest.Logs(plogtest.Record{Name: schema.EventDeletionRequest, Time: t0, Attrs: bad}))
 	if len(p.records()) != 1 {
 		t.Error("a deletion request with a path passed")
+	}
+}
+
+// TestCarosOwnScopesAreKept: the scope names of upload's records and of
+// the caro receiver's pass; any other is cleared.
+func TestCarosOwnScopesAreKept(t *testing.T) {
+	for _, scope := range []string{upload.ScopeName, caroreceiver.ScopeName} {
+		t.Run(scope+" is kept", func(t *testing.T) {
+			p := newPipeline(t, nil)
+			ld := plogtest.Logs(plogtest.Session(sid, t0, 1)...)
+			ld.ResourceLogs().At(0).ScopeLogs().At(0).Scope().SetName(scope)
+			p.consume(t, ld)
+			got := p.sink.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).Scope()
+			if got.Name() != scope || got.Version() != "1.1.0" {
+				t.Errorf("scope %q %q", got.Name(), got.Version())
+			}
+		})
 	}
 }

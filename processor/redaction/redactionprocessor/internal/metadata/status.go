@@ -19,6 +19,6 @@ const LogsStability = component.StabilityLevelAlpha
 // Metric names of the processor's own telemetry (metadata.yaml's
 // telemetry.metrics).
 const (
-	MetricRecords = "caro_redaction_records"
-	MetricRemoved = "caro_redaction_removed"
+	MetricRecords = "otelcol_caro_redaction_records"
+	MetricRemoved = "otelcol_caro_redaction_removed"
 )

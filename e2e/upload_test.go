@@ -1,0 +1,538 @@
+//go:build unix
+
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	"google.golang.org/protobuf/proto"
+
+	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/schema"
+	"caro.sh/telemetry/upload"
+)
+
+// The scheduled upload, end to end: the real caro binary starts the real
+// detached `caro telemetry flush --background` against endpoints on
+// 127.0.0.1: an OTLP/HTTP receiver that decodes the protobuf, a black hole
+// (accepts, never answers), and a listener that must never be touched.
+
+// receiver is an OTLP/HTTP logs endpoint that keeps every record it gets.
+type receiver struct {
+	URL string
+
+	mu       sync.Mutex
+	requests int
+	records  []gotRecord
+	problems []string
+}
+
+type gotRecord struct{ name, uid string }
+
+func newReceiver(t testing.TB) *receiver {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := &receiver{URL: "http://" + ln.Addr().String()}
+	srv := &http.Server{Handler: rv, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		srv.Close()
+		rv.mu.Lock()
+		defer rv.mu.Unlock()
+		for _, p := range rv.problems {
+			t.Errorf("otlp receiver: %s", p)
+		}
+	})
+	return rv
+}
+
+func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeOTLP(r)
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	rv.requests++
+	if err != nil {
+		rv.problems = append(rv.problems, err.Error())
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	for _, rl := range req.ResourceLogs {
+		for _, sl := range rl.ScopeLogs {
+			for _, lr := range sl.LogRecords {
+				rec := gotRecord{name: lr.EventName}
+				for _, kv := range lr.Attributes {
+					if kv.Key == schema.KeyRecordUID {
+						rec.uid = kv.Value.GetStringValue()
+					}
+				}
+				rv.records = append(rv.records, rec)
+			}
+		}
+	}
+	body, _ := proto.Marshal(&collogspb.ExportLogsServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Write(body)
+}
+
+func decodeOTLP(r *http.Request) (*collogspb.ExportLogsServiceRequest, error) {
+	if r.Method != http.MethodPost || r.URL.Path != upload.LogsPath {
+		return nil, fmt.Errorf("%s %s, want POST %s", r.Method, r.URL.Path, upload.LogsPath)
+	}
+	if r.Header.Get("Content-Encoding") != "gzip" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+		return nil, fmt.Errorf("content %q encoded %q, want gzipped protobuf",
+			r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, err
+	}
+	var req collogspb.ExportLogsServiceRequest
+	return &req, proto.Unmarshal(raw, &req)
+}
+
+func (rv *receiver) got() (requests int, records []gotRecord) {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return rv.requests, slices.Clone(rv.records)
+}
+
+// blackHole accepts connections and never answers; it counts them.
+type blackHole struct {
+	URL string
+
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newBlackHole(t testing.TB) *blackHole {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bh := &blackHole{URL: "http://" + ln.Addr().String()}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			bh.mu.Lock()
+			bh.conns = append(bh.conns, c)
+			bh.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		bh.mu.Lock()
+		defer bh.mu.Unlock()
+		for _, c := range bh.conns {
+			c.Close()
+		}
+	})
+	return bh
+}
+
+func (bh *blackHole) count() int {
+	bh.mu.Lock()
+	defer bh.mu.Unlock()
+	return len(bh.conns)
+}
+
+// untouchable is a listener that fails the test on any connection.
+func untouchable(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Errorf("air-gapped caro connected to the endpoint (from %s)", c.RemoteAddr())
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return "http://" + ln.Addr().String()
+}
+
+// uploadHome is a throw-away user whose config.toml holds the given
+// [telemetry] lines.
+func uploadHome(t testing.TB, telemetry string) home {
+	t.Helper()
+	dir := t.TempDir()
+	h := home{dir: dir, config: filepath.Join(dir, "config"), cache: filepath.Join(dir, "cache")}
+	path := filepath.Join(h.config, "caro", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("[telemetry]\n"+telemetry), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { killUploads(h) })
+	return h
+}
+
+func (h home) spool() string     { return filepath.Join(h.cache, "caro", "telemetry.db") }
+func (h home) uploadLog() string { return h.spool() + ".upload.log" }
+
+// run is home.caro with extra environment variables, for tests and
+// benchmarks alike; it returns how long the process took.
+func (h home) run(tb testing.TB, env []string, args ...string) (stdout, stderr string, code int, took time.Duration) {
+	tb.Helper()
+	cmd := exec.Command(caroBin, args...)
+	cmd.Dir = h.dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + h.dir, "XDG_CONFIG_HOME=" + h.config,
+		"XDG_CACHE_HOME=" + h.cache, "SHELL=/bin/sh", "LANG=C.UTF-8"}, env...)
+	cmd.Stdin = strings.NewReader("")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	took = time.Since(start)
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		tb.Fatalf("run caro %q: %v", args, err)
+	}
+	return out.String(), errb.String(), code, took
+}
+
+var uploadPID = regexp.MustCompile(`scheduled upload: .*, pid (\d+)`)
+
+// uploadPIDs are the detached uploads a home's runs started, from the
+// upload log (each one replaces it; read it after every run).
+func uploadPIDs(h home) []int {
+	b, _ := os.ReadFile(h.uploadLog())
+	var pids []int
+	for _, m := range uploadPID.FindAllStringSubmatch(string(b), -1) {
+		if pid, err := strconv.Atoi(m[1]); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// killUploads ends the detached uploads of the log that still run, by
+// process group: each one leads a session of its own.
+func killUploads(h home) {
+	for _, pid := range uploadPIDs(h) {
+		if isUpload(pid) {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// isUpload reports whether pid is still a `caro telemetry flush
+// --background` (and not a process that got its number since), where
+// /proc tells; elsewhere it assumes so.
+func isUpload(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		_, noProc := os.Stat("/proc/self")
+		return noProc != nil
+	}
+	return bytes.Contains(b, []byte("telemetry\x00flush\x00--background"))
+}
+
+// alive reports whether the process runs: a zombie does not (a process
+// that ended waits for init to reap it, which can take a second).
+func alive(pid int) bool {
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) {
+			return b[i+2] != 'Z' && b[i+2] != 'X'
+		}
+	}
+	return syscall.Kill(pid, 0) == nil
+}
+
+// waitFor polls cond every 20 ms until it holds or the deadline passes.
+func waitFor(d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+func TestScheduledUploadDeliversInTheBackground(t *testing.T) {
+	t.Parallel()
+	rv := newReceiver(t)
+	h := uploadHome(t, fmt.Sprintf("enabled = true\nendpoint = %q\n", rv.URL))
+
+	stdout, stderr, code, _ := h.run(t, nil, "list files")
+	if code != 0 || stdout != "ls -la\n" || stderr != "" {
+		t.Fatalf("caro 'list files' = %d, %q, %q: the upload must not change the run", code, stdout, stderr)
+	}
+	pids := uploadPIDs(h)
+	if len(pids) != 1 {
+		t.Fatalf("the run started %d uploads, want 1 (log: %q)", len(pids), readFile(h.uploadLog()))
+	}
+
+	// Shortly after, the server has the events and the spool knows it.
+	var records []gotRecord
+	if !waitFor(15*time.Second, func() bool { _, records = rv.got(); return len(records) >= 3 }) {
+		t.Fatalf("the server got %v within 15 s, want the run's 3 events; upload log: %q", records, readFile(h.uploadLog()))
+	}
+	var names []string
+	for _, r := range records {
+		names = append(names, r.name)
+	}
+	if want := []string{"session.start", "command.generated", "session.end"}; !slices.Equal(names, want) {
+		t.Errorf("the server got %v, want %v", names, want)
+	}
+	// The child ends by itself: the kernel frees its lock when it exits.
+	if !waitFor(15*time.Second, func() bool { return !alive(pids[0]) }) {
+		t.Fatalf("the upload process %d is still running", pids[0])
+	}
+	evs := listSpool(t, h)
+	if len(evs) != 3 {
+		t.Fatalf("the spool holds %d events, want 3", len(evs))
+	}
+	for i, e := range evs {
+		if e.TransmittedAt.IsZero() {
+			t.Errorf("event %s is not marked transmitted", e.Name)
+		}
+		if e.EventID != records[i].uid {
+			t.Errorf("event %d went out as %q, stored as %q", i, records[i].uid, e.EventID)
+		}
+	}
+	if log := readFile(h.uploadLog()); !strings.Contains(log, "Sent 3 events to "+rv.URL+"; 0 pending, 0 dropped.") {
+		t.Errorf("upload log:\n%s", log)
+	}
+	state, err := upload.LoadState(upload.StatePath(h.spool()))
+	if err != nil || state.LastAttempt.IsZero() || state.LastSuccess.IsZero() {
+		t.Fatalf("upload state = %+v, %v", state, err)
+	}
+
+	// A second run right after: not due, no second upload.
+	logBefore := readFile(h.uploadLog())
+	if _, _, code, _ := h.run(t, nil, "list files"); code != 0 {
+		t.Fatalf("second run exit %d", code)
+	}
+	time.Sleep(time.Second) // a child, had one been started, would have sent by now
+	if requests, _ := rv.got(); requests != 1 {
+		t.Errorf("the server got %d requests, want 1: the second run started an upload that was not due", requests)
+	}
+	if readFile(h.uploadLog()) != logBefore {
+		t.Errorf("the second run started an upload: log now %q", readFile(h.uploadLog()))
+	}
+	if after, _ := upload.LoadState(upload.StatePath(h.spool())); !after.LastAttempt.Equal(state.LastAttempt) {
+		t.Errorf("the last attempt moved from %v to %v", state.LastAttempt, after.LastAttempt)
+	}
+	pending := 0
+	for _, e := range listSpool(t, h) {
+		if e.TransmittedAt.IsZero() {
+			pending++
+		}
+	}
+	if pending != 3 {
+		t.Errorf("%d events pending after the second run, want its 3", pending)
+	}
+}
+
+// With a black-holed endpoint the run returns while its upload still
+// waits for an answer; the upload gives up by itself at its deadline.
+func TestBlackholedUploadNeitherHoldsTheRunNorLingers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the upload's deadline")
+	}
+	t.Parallel()
+	bh := newBlackHole(t)
+	h := uploadHome(t, fmt.Sprintf("enabled = true\nendpoint = %q\n", bh.URL))
+	if _, _, code, _ := h.run(t, nil, "list files"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	pids := uploadPIDs(h)
+	if len(pids) != 1 {
+		t.Fatalf("the run started %d uploads, want 1", len(pids))
+	}
+	if !waitFor(10*time.Second, func() bool { return bh.count() > 0 }) {
+		t.Fatalf("the upload never connected; log: %q", readFile(h.uploadLog()))
+	}
+	if !alive(pids[0]) {
+		t.Fatal("the upload ended before its deadline although the endpoint never answered")
+	}
+	// caro returned while its upload waits: it did not wait for it.
+	limit := upload.DefaultAttemptTimeout + 5*time.Second
+	if !waitFor(limit, func() bool { return !alive(pids[0]) }) {
+		t.Fatalf("the upload process %d still runs %s after it started", pids[0], limit)
+	}
+	log := readFile(h.uploadLog())
+	if !strings.Contains(log, "Upload failed: no answer within 10s. The pending events stay") {
+		t.Errorf("upload log:\n%s", log)
+	}
+	evs := listSpool(t, h)
+	if len(evs) != 3 || !evs[0].TransmittedAt.IsZero() {
+		t.Errorf("after a black-holed upload the spool holds %+v, want the 3 events pending", evs)
+	}
+}
+
+// Air-gapped, caro opens no connection to the endpoint, whatever it does:
+// due uploads, flush (by hand and as the scheduled child), delete-remote.
+func TestAirGappedNeverConnects(t *testing.T) {
+	t.Parallel()
+	endpoint := untouchable(t)
+	for _, c := range []struct {
+		name, config string
+		env          []string
+	}{
+		{"in config.toml", fmt.Sprintf("enabled = true\nair_gapped = true\nendpoint = %q\n", endpoint), nil},
+		{"in the environment", fmt.Sprintf("enabled = true\nair_gapped = false\nendpoint = %q\n", endpoint),
+			[]string{"CARO_TELEMETRY_AIR_GAPPED=true"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := uploadHome(t, c.config)
+			for _, args := range [][]string{
+				{"list files"}, {"-y", "list files"}, {"show disk usage"}, {"zzz nothing matches this"},
+				{"telemetry", "flush"}, {"telemetry", "flush", "--background"},
+				{"list files"}, {"telemetry", "delete-remote", "--yes"}, {"list files"}, {"telemetry", "status"},
+			} {
+				out, errs, code, _ := h.run(t, c.env, args...)
+				if code != 0 && !(args[0] == "zzz nothing matches this" && code == 3) {
+					t.Fatalf("caro %q: exit %d\n%s%s", args, code, out, errs)
+				}
+			}
+			for _, f := range []string{h.uploadLog(), upload.StatePath(h.spool())} {
+				if _, err := os.Stat(f); err == nil {
+					t.Errorf("%s exists: an upload was started", filepath.Base(f))
+				}
+			}
+			out, _, code, _ := h.run(t, c.env, "telemetry", "export", "--output", filepath.Join(h.dir, "out.json.gz"))
+			if code != 0 || !strings.Contains(out, "Exported 3 events and 1 deletion request to: ") {
+				t.Errorf("export: exit %d\n%s", code, out)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond) // room for a stray process to connect
+}
+
+func listSpool(t testing.TB, h home) []sqlitespool.Event {
+	t.Helper()
+	ctx := context.Background()
+	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	evs, err := sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	return evs
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+// The cost of a due upload for the run that starts it, against a
+// black-holed endpoint, compared with telemetry off; "on, not due"
+// separates the upload's cost from recording's. Each iteration is one run
+// of the real binary; the medians are reported (median-ms), the ratio of
+// the black-holed median to the off one is the figure of issue 4.
+func BenchmarkRunTelemetryOff(b *testing.B) {
+	h := uploadHome(b, "enabled = false\n")
+	benchmarkRuns(b, h, nil)
+}
+
+func BenchmarkRunTelemetryOnNotDue(b *testing.B) {
+	rv := newReceiver(b)
+	h := uploadHome(b, fmt.Sprintf("enabled = true\nendpoint = %q\n", rv.URL))
+	if _, _, code, _ := h.run(b, nil, "list files"); code != 0 {
+		b.Fatalf("exit %d", code)
+	}
+	if !waitFor(10*time.Second, func() bool { r, _ := rv.got(); return r > 0 }) {
+		b.Fatal("the first upload never arrived")
+	}
+	benchmarkRuns(b, h, func() {
+		if pids := uploadPIDs(h); len(pids) > 1 {
+			b.Fatalf("a run started an upload that was not due")
+		}
+	})
+}
+
+func BenchmarkRunWithDueUploadBlackholed(b *testing.B) {
+	bh := newBlackHole(b)
+	h := uploadHome(b, fmt.Sprintf("enabled = true\nendpoint = %q\n", bh.URL))
+	state := upload.StatePath(h.spool())
+	connected := 0
+	benchmarkRuns(b, h, func() {
+		// The run started an upload, which reached the black hole: end it,
+		// and make the next run's upload due again.
+		pids := uploadPIDs(h)
+		if len(pids) != 1 {
+			b.Fatalf("the run started %d uploads, want 1", len(pids))
+		}
+		if !waitFor(10*time.Second, func() bool { return bh.count() > connected }) {
+			b.Fatalf("the upload never connected; log: %q", readFile(h.uploadLog()))
+		}
+		connected = bh.count()
+		killUploads(h)
+		waitFor(5*time.Second, func() bool { return !alive(pids[0]) })
+		os.Remove(state)
+		os.Remove(h.uploadLog())
+	})
+}
+
+// benchmarkRuns times `caro "list files"` b.N times, calling after (with
+// the timer stopped) after each run, and reports the median.
+func benchmarkRuns(b *testing.B, h home, after func()) {
+	b.Helper()
+	b.ReportAllocs()
+	took := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, _, code, d := h.run(b, nil, "list files")
+		b.StopTimer()
+		if code != 0 {
+			b.Fatalf("exit %d", code)
+		}
+		took = append(took, d)
+		if after != nil {
+			after()
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
+}

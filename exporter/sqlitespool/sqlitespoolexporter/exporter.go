@@ -1,0 +1,235 @@
+package sqlitespoolexporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter/internal/metadata"
+	"caro.sh/telemetry/internal/pdataschema"
+	"caro.sh/telemetry/processor/redaction"
+	"caro.sh/telemetry/schema"
+)
+
+// Outcomes of caro_sqlitespool_events.
+const (
+	outcomeStored         = "stored"
+	outcomeDuplicate      = "duplicate"
+	outcomeRefusedDeleted = "refused_deleted"
+	outcomeExpired        = "expired"
+	outcomeInvalid        = "invalid"
+)
+
+// spoolExporter appends each batch of Caro events to the store (a
+// sqlitespool.Spool in Server mode) in one transaction, and optionally
+// writes air-gapped export files on a schedule.
+//
+// The redaction Validator runs here once more, so that the store never
+// holds what the caro_redaction processor would refuse, even in a
+// pipeline that forgot the processor. A record it refuses is counted
+// (outcome invalid) and skipped, never an error for the batch.
+//
+// pushLogs may run on several goroutines (a sending queue with several
+// consumers); the Spool serializes its writes.
+type spoolExporter struct {
+	cfg     *Config
+	logger  *zap.Logger
+	version string
+	v       *redaction.Validator
+
+	events  metric.Int64Counter
+	deleted metric.Int64Counter
+	files   metric.Int64Counter
+
+	mu    sync.Mutex // guards spool across start and shutdown
+	spool *sqlitespool.Spool
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+func newSpoolExporter(cfg *Config, set exporter.Settings) (*spoolExporter, error) {
+	meter := set.MeterProvider.Meter(metadata.ScopeName)
+	e := &spoolExporter{cfg: cfg, logger: set.Logger, version: set.BuildInfo.Version, v: redaction.New()}
+	var err error
+	if e.events, err = meter.Int64Counter(metadata.MetricEvents, metric.WithUnit("{event}"),
+		metric.WithDescription("Events the exporter received, by outcome.")); err != nil {
+		return nil, err
+	}
+	if e.deleted, err = meter.Int64Counter(metadata.MetricDeleted, metric.WithUnit("{event}"),
+		metric.WithDescription("Stored events deleted, by reason.")); err != nil {
+		return nil, err
+	}
+	if e.files, err = meter.Int64Counter(metadata.MetricExportFiles, metric.WithUnit("{file}"),
+		metric.WithDescription("Air-gapped export files written.")); err != nil {
+		return nil, err
+	}
+	if e.version == "" {
+		e.version = "0.0.0-dev"
+	}
+	return e, nil
+}
+
+func (e *spoolExporter) start(ctx context.Context, _ component.Host) error {
+	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{
+		Path:             e.cfg.Path,
+		MaxBytes:         e.cfg.MaxSizeMiB << 20,
+		Server:           true,
+		RetentionByEvent: e.cfg.retentionByEvent(),
+		PurgeInterval:    e.cfg.PurgeInterval,
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitespool exporter: %w", err)
+	}
+	if r := sp.Recovered(); r != "" {
+		e.logger.Warn(r)
+	}
+	e.mu.Lock()
+	e.spool = sp
+	e.stop, e.done = make(chan struct{}), make(chan struct{})
+	e.mu.Unlock()
+	go e.maintain()
+	return nil
+}
+
+// maintain runs the retention purge every purge interval, so that an idle
+// store forgets on time too, and the scheduled exports.
+func (e *spoolExporter) maintain() {
+	defer close(e.done)
+	purge := time.NewTicker(e.cfg.PurgeInterval)
+	defer purge.Stop()
+	var exports <-chan time.Time
+	if e.cfg.Export.Directory != "" {
+		t := time.NewTicker(e.cfg.Export.Interval)
+		defer t.Stop()
+		exports = t.C
+	}
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-purge.C:
+			if n, err := e.spool.Purge(context.Background()); err != nil {
+				e.logger.Warn("retention purge failed", zap.Error(err))
+			} else if n > 0 {
+				e.deleted.Add(context.Background(), int64(n), metric.WithAttributes(attribute.String("reason", "retention")))
+			}
+		case <-exports:
+			if _, err := e.writeExports(context.Background(), time.Now()); err != nil {
+				e.logger.Warn("scheduled export failed", zap.Error(err))
+			}
+		}
+	}
+}
+
+func (e *spoolExporter) shutdown(context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.spool == nil {
+		return nil
+	}
+	close(e.stop)
+	<-e.done
+	err := e.spool.Close()
+	e.spool = nil
+	return err
+}
+
+// pushLogs validates and converts every record and appends the batch.
+func (e *spoolExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
+	evs := make([]sqlitespool.Event, 0, ld.LogRecordCount())
+	invalid := 0
+	now := time.Now()
+	var buf []schema.Attr
+	for i := range ld.ResourceLogs().Len() {
+		rl := ld.ResourceLogs().At(i)
+		for j := range rl.ScopeLogs().Len() {
+			lrs := rl.ScopeLogs().At(j).LogRecords()
+			for k := range lrs.Len() {
+				ev, ok := e.event(lrs.At(k), now, &buf)
+				if !ok {
+					invalid++
+					continue
+				}
+				evs = append(evs, ev)
+			}
+		}
+	}
+	if invalid > 0 {
+		e.count(ctx, outcomeInvalid, invalid)
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	sp := e.spool
+	e.mu.Unlock()
+	if sp == nil {
+		return errNotStarted
+	}
+	res, err := sp.Append(ctx, evs)
+	if err != nil {
+		return fmt.Errorf("store %d events: %w", len(evs), err)
+	}
+	e.count(ctx, outcomeStored, res.Inserted)
+	e.count(ctx, outcomeDuplicate, res.Duplicates)
+	e.count(ctx, outcomeRefusedDeleted, res.RefusedDeleted)
+	e.count(ctx, outcomeExpired, res.Expired)
+	if res.DeletedByRequest > 0 {
+		e.deleted.Add(ctx, int64(res.DeletedByRequest), metric.WithAttributes(attribute.String("reason", "deletion_request")))
+	}
+	if res.Purged > 0 {
+		e.deleted.Add(ctx, int64(res.Purged), metric.WithAttributes(attribute.String("reason", "retention")))
+	}
+	return nil
+}
+
+func (e *spoolExporter) count(ctx context.Context, outcome string, n int) {
+	if n > 0 {
+		e.events.Add(ctx, int64(n), metric.WithAttributes(attribute.String("outcome", outcome)))
+	}
+}
+
+// event converts one record, or reports that the schema refuses it. The
+// record's log.record.uid becomes the event's id; an event without one
+// gets the name-based id of its payload.
+func (e *spoolExporter) event(lr plog.LogRecord, now time.Time, buf *[]schema.Attr) (sqlitespool.Event, bool) {
+	attrs := pdataschema.AppendAttrs((*buf)[:0], lr.Attributes())
+	*buf = attrs
+	out, reason := e.v.Apply(lr.EventName(), attrs)
+	if reason != redaction.ReasonNone {
+		return sqlitespool.Event{}, false
+	}
+	ts := lr.Timestamp().AsTime()
+	if lr.Timestamp() == 0 {
+		ts = lr.ObservedTimestamp().AsTime()
+		if lr.ObservedTimestamp() == 0 {
+			ts = now
+		}
+	}
+	uid, out := sqlitespool.SplitRecordUID(out)
+	// The Validator's output aliases buf, which the next record reuses.
+	ev := sqlitespool.Event{Name: lr.EventName(), Time: ts, Attrs: cloneAttrs(out), EventID: uid}
+	if uid == "" {
+		p, err := sqlitespool.EncodePayload(ev.Name, ev.Time, ev.Attrs)
+		if err != nil {
+			return sqlitespool.Event{}, false
+		}
+		ev.EventID = sqlitespool.NameBasedEventID(p)
+	}
+	return ev, true
+}
+
+func cloneAttrs(a []schema.Attr) []schema.Attr { return append([]schema.Attr(nil), a...) }
+
+// errNotStarted is returned by writeExports before start or after shutdown.
+var errNotStarted = errors.New("sqlitespool exporter is not running")
