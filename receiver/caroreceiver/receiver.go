@@ -127,11 +127,12 @@ func (r *caroReceiver) Start(ctx context.Context, host component.Host) error {
 		}
 	}()
 	if r.cfg.Exports.DropFolder != "" {
-		r.stopDrop = make(chan struct{})
+		stop := make(chan struct{})
+		r.stopDrop = stop
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.watchDropFolder(r.stopDrop)
+			r.watchDropFolder(stop)
 		}()
 	}
 	return nil
