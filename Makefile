@@ -17,19 +17,20 @@ OTELCOL     := $(CURDIR)/_build/otelcol-caro
 OTELCOL_SRC := builder-config.yaml go.mod go.sum \
 	$(shell find . -name '*.go' -not -path './_build/*' -not -path './bin/*' -not -name '*_test.go' 2>/dev/null)
 
-.PHONY: run run-collector test bench vet fmt-check build clean otelcol
+.PHONY: run run-local test bench vet fmt-check build clean otelcol
 
 ## build: the caro CLI into bin/
 build:
 	$(GO) build -o $(BIN)/caro ./cmd/caro
 
-## run: an end-to-end local session: caro records into a throw-away spool, then shows what was stored
-run: build
-	bash scripts/demo.sh $(BIN)/caro
-
-## run-collector: otelcol-caro on 127.0.0.1 (local.yaml); caro sessions flushed to it and an export uploaded; what it stored
-run-collector: build otelcol
+## run: the whole pipeline on loopback: otelcol-caro on 127.0.0.1 (local.yaml), caro
+## sessions flushed to it over OTLP/HTTP and an air-gapped export uploaded, then what it stored
+run: build otelcol
 	bash scripts/collector-demo.sh $(BIN)/caro $(OTELCOL)
+
+## run-local: caro alone: air-gapped sessions in a throw-away home, then status, show and export
+run-local: build
+	bash scripts/demo.sh $(BIN)/caro
 
 ## test: vet, formatting and every test (the collector's end-to-end tests run the real otelcol-caro)
 test: vet fmt-check otelcol
