@@ -10,6 +10,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/internal/otelattr"
 	"caro.sh/telemetry/schema"
 )
 
@@ -24,7 +25,8 @@ type debugProcessor struct {
 func (d *debugProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	attrs := make([]schema.Attr, 0, r.AttributesLen())
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		attrs = append(attrs, schema.Attr{Key: string(kv.Key), Value: fromAttribute(kv.Value)})
+		a, _ := otelattr.FromKeyValue(kv)
+		attrs = append(attrs, a)
 		return true
 	})
 	if b, err := sqlitespool.EncodePayload(r.EventName(), r.Timestamp(), attrs); err == nil {
@@ -40,17 +42,3 @@ func (d *debugProcessor) Enabled(ctx context.Context, p sdklog.EnabledParameters
 }
 func (d *debugProcessor) Shutdown(ctx context.Context) error   { return d.next.Shutdown(ctx) }
 func (d *debugProcessor) ForceFlush(ctx context.Context) error { return d.next.ForceFlush(ctx) }
-
-func fromAttribute(v attribute.Value) schema.Value {
-	switch v.Type() {
-	case attribute.STRING:
-		return schema.String(v.AsString())
-	case attribute.INT64:
-		return schema.Int(v.AsInt64())
-	case attribute.BOOL:
-		return schema.Bool(v.AsBool())
-	case attribute.FLOAT64:
-		return schema.Float(v.AsFloat64())
-	}
-	return schema.Value{}
-}

@@ -14,6 +14,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/internal/otelattr"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/sdk"
 )
@@ -203,27 +204,10 @@ func eventRecord(ev *sqlitespool.Event) log.Record {
 	kvs := make([]attribute.KeyValue, 0, len(ev.Attrs)+1)
 	kvs = append(kvs, attribute.String(AttrRecordUID, ev.EventID))
 	for _, a := range ev.Attrs {
-		if kv, ok := toAttribute(a); ok {
+		if kv, ok := otelattr.KeyValue(a); ok {
 			kvs = append(kvs, kv)
 		}
 	}
 	r.AddAttributes(kvs...)
 	return r
-}
-
-// toAttribute converts a schema value of any schema type.
-func toAttribute(a schema.Attr) (attribute.KeyValue, bool) {
-	switch a.Value.Type {
-	case schema.TypeString:
-		return attribute.String(a.Key, a.Value.Str), true
-	case schema.TypeInt:
-		return attribute.Int64(a.Key, a.Value.Int), true
-	case schema.TypeBool:
-		return attribute.Bool(a.Key, a.Value.Bool), true
-	case schema.TypeFloat:
-		return attribute.Float64(a.Key, a.Value.Float), true
-	case schema.TypeStringList:
-		return attribute.StringSlice(a.Key, a.Value.List), true
-	}
-	return attribute.KeyValue{}, false
 }

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"caro.sh/telemetry/internal/otelattr"
 	"caro.sh/telemetry/schema"
 )
 
@@ -279,7 +280,7 @@ func eventFromRecord(r *sdklog.Record, opts Options) (Event, error) {
 	attrs := make([]schema.Attr, 0, r.AttributesLen())
 	var bad error
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		v, ok := valueOf(kv.Value)
+		v, ok := otelattr.FromValue(kv.Value)
 		if !ok {
 			bad = fmt.Errorf("%w: %s: field %q has unsupported kind %s", ErrPayload, r.EventName(), kv.Key, kv.Value.Type())
 			return false
@@ -317,22 +318,4 @@ func SplitRecordUID(attrs []schema.Attr) (string, []schema.Attr) {
 	}
 	clear(attrs[n:])
 	return uid, attrs[:n]
-}
-
-// valueOf maps the attribute kinds the schema has (string, int64, bool,
-// float64, string slice); any other kind has no field to go to.
-func valueOf(v attribute.Value) (schema.Value, bool) {
-	switch v.Type() {
-	case attribute.STRING:
-		return schema.String(v.AsString()), true
-	case attribute.INT64:
-		return schema.Int(v.AsInt64()), true
-	case attribute.BOOL:
-		return schema.Bool(v.AsBool()), true
-	case attribute.FLOAT64:
-		return schema.Float(v.AsFloat64()), true
-	case attribute.STRINGSLICE:
-		return schema.StringList(v.AsStringSlice()), true
-	}
-	return schema.Value{}, false
 }

@@ -9,6 +9,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"caro.sh/telemetry/internal/otelattr"
 	"caro.sh/telemetry/schema"
 )
 
@@ -157,39 +158,17 @@ func (p *Processor) resourceReason(res *resource.Resource) Reason {
 	return reason
 }
 
-// fromOTel converts the four scalar kinds and string slices; any other kind
-// (bytes, other slices, maps, empty) gets no schema type and so fails the
-// field's type check.
+// fromOTel converts a value; a kind the schema does not know gets no
+// schema type and so fails the field's type check.
 func fromOTel(v attribute.Value) schema.Value {
-	switch v.Type() {
-	case attribute.STRING:
-		return schema.String(v.AsString())
-	case attribute.INT64:
-		return schema.Int(v.AsInt64())
-	case attribute.BOOL:
-		return schema.Bool(v.AsBool())
-	case attribute.FLOAT64:
-		return schema.Float(v.AsFloat64())
-	case attribute.STRINGSLICE:
-		return schema.StringList(v.AsStringSlice())
-	}
-	return schema.Value{}
+	sv, _ := otelattr.FromValue(v)
+	return sv
 }
 
+// toOTel converts an accepted value (Apply accepts only typed values).
 func toOTel(a schema.Attr) attribute.KeyValue {
-	switch a.Value.Type {
-	case schema.TypeString:
-		return attribute.String(a.Key, a.Value.Str)
-	case schema.TypeInt:
-		return attribute.Int64(a.Key, a.Value.Int)
-	case schema.TypeBool:
-		return attribute.Bool(a.Key, a.Value.Bool)
-	case schema.TypeFloat:
-		return attribute.Float64(a.Key, a.Value.Float)
-	case schema.TypeStringList:
-		return attribute.StringSlice(a.Key, a.Value.List)
-	}
-	return attribute.KeyValue{} // not reached: Apply accepts only typed values
+	kv, _ := otelattr.KeyValue(a)
+	return kv
 }
 
 // Enabled delegates to next.
