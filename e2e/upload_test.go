@@ -4,10 +4,8 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -27,6 +25,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/internal/otlptest"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/upload"
 )
@@ -97,23 +96,10 @@ func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func decodeOTLP(r *http.Request) (*collogspb.ExportLogsServiceRequest, error) {
-	if r.Method != http.MethodPost || r.URL.Path != upload.LogsPath {
-		return nil, fmt.Errorf("%s %s, want POST %s", r.Method, r.URL.Path, upload.LogsPath)
+	if p := otlptest.Problems(r, otlptest.LogsPath); len(p) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(p, "; "))
 	}
-	if r.Header.Get("Content-Encoding") != "gzip" || r.Header.Get("Content-Type") != "application/x-protobuf" {
-		return nil, fmt.Errorf("content %q encoded %q, want gzipped protobuf",
-			r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding"))
-	}
-	zr, err := gzip.NewReader(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
-	var req collogspb.ExportLogsServiceRequest
-	return &req, proto.Unmarshal(raw, &req)
+	return otlptest.Decode(r.Body)
 }
 
 func (rv *receiver) got() (requests int, records []gotRecord) {

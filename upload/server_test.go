@@ -1,7 +1,6 @@
 package upload
 
 import (
-	"compress/gzip"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +13,8 @@ import (
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	"google.golang.org/protobuf/proto"
+
+	"caro.sh/telemetry/internal/otlptest"
 )
 
 // otlpServer is a real OTLP/HTTP logs receiver on 127.0.0.1: it gunzips
@@ -185,16 +186,10 @@ func (s *otlpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.resetMidBody(w, got)
 		return
 	}
-	if r.Method != http.MethodPost {
-		s.problem("method %s, want POST", r.Method)
+	for _, p := range otlptest.Problems(r, "") {
+		s.problem("%s", p)
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/x-protobuf" {
-		s.problem("Content-Type %q, want application/x-protobuf", ct)
-	}
-	if ce := r.Header.Get("Content-Encoding"); ce != "gzip" {
-		s.problem("Content-Encoding %q, want gzip", ce)
-	}
-	req, err := decode(r.Body)
+	req, err := otlptest.Decode(r.Body)
 	if err != nil {
 		// A client that went away mid-body is not a protocol problem.
 		if r.Context().Err() == nil && !isConnErr(err) {
@@ -274,22 +269,6 @@ func isConnErr(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "unexpected EOF") || strings.Contains(msg, "connection reset") ||
 		strings.Contains(msg, "broken pipe") || strings.Contains(msg, "closed")
-}
-
-func decode(body io.Reader) (*collogspb.ExportLogsServiceRequest, error) {
-	zr, err := gzip.NewReader(body)
-	if err != nil {
-		return nil, fmt.Errorf("gunzip: %w", err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("gunzip: %w", err)
-	}
-	var req collogspb.ExportLogsServiceRequest
-	if err := proto.Unmarshal(raw, &req); err != nil {
-		return nil, fmt.Errorf("protobuf: %w", err)
-	}
-	return &req, nil
 }
 
 func fill(got *gotRequest, req *collogspb.ExportLogsServiceRequest, s *otlpServer) {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"compress/gzip"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -18,6 +16,7 @@ import (
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	"google.golang.org/protobuf/proto"
 
+	"caro.sh/telemetry/internal/otlptest"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/sdk"
 )
@@ -105,26 +104,10 @@ func (s *otlpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.problems = append(s.problems, fmt.Sprintf(format, args...))
 		s.mu.Unlock()
 	}
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/logs" {
-		problem("%s %s, want POST /v1/logs", r.Method, r.URL.Path)
+	for _, p := range otlptest.Problems(r, otlptest.LogsPath) {
+		problem("%s", p)
 	}
-	for k, want := range map[string]string{"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip"} {
-		if got := r.Header.Get(k); got != want {
-			problem("%s %q, want %q", k, got, want)
-		}
-	}
-	if r.Header.Get("X-Caro-Version") == "" {
-		problem("no X-Caro-Version header")
-	}
-	zr, err := gzip.NewReader(r.Body)
-	var raw []byte
-	if err == nil {
-		raw, err = io.ReadAll(zr)
-	}
-	var req collogspb.ExportLogsServiceRequest
-	if err == nil {
-		err = proto.Unmarshal(raw, &req)
-	}
+	req, err := otlptest.Decode(r.Body)
 	if err != nil {
 		problem("decode: %v", err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -141,7 +124,7 @@ func (s *otlpServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.requests = append(s.requests, fmt.Sprintf("%d %s %s", status, r.Header.Get("X-Caro-Version"), describeRecords(&req)))
+	s.requests = append(s.requests, fmt.Sprintf("%d %s %s", status, r.Header.Get("X-Caro-Version"), describeRecords(req)))
 	retryAfter := s.retryAfter
 	s.mu.Unlock()
 

@@ -1,0 +1,305 @@
+package insights
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver
+)
+
+// OpenReadOnly opens the store at path read-only, for Compute.
+func OpenReadOnly(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Metric is one figure of a Report.
+type Metric struct {
+	Name        string  `json:"metric"`
+	Segment     string  `json:"segment"`
+	Value       float64 `json:"-"`
+	OK          bool    `json:"-"` // false: no data (zero denominator, no observation)
+	Numerator   int64   `json:"numerator"`
+	Denominator int64   `json:"denominator"`
+	Target      string  `json:"target,omitempty"`
+}
+
+// Report holds the metrics of a window.
+type Report struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"` // exclusive
+	Days int       `json:"days"`
+	// RolledUpDays are the days read from daily_metrics rather than raw
+	// events.
+	RolledUpDays int      `json:"rolled_up_days"`
+	Metrics      []Metric `json:"metrics"`
+}
+
+// Get returns the metric of a name and segment key ("all", "backend=ollama").
+func (r *Report) Get(name, segment string) (Metric, bool) {
+	for _, m := range r.Metrics {
+		if m.Name == name && m.Segment == segment {
+			return m, true
+		}
+	}
+	return Metric{Name: name, Segment: segment}, false
+}
+
+// Segments returns the metrics of a name whose segment is of dimension seg,
+// in segment order.
+func (r *Report) Segments(name string, seg Segment) []Metric {
+	var out []Metric
+	for _, m := range r.Metrics {
+		if m.Name == name && strings.HasPrefix(m.Segment, string(seg)+"=") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Day truncates t to its UTC day.
+func Day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Compute computes every metric over the UTC days [from, to): the whole
+// population, the by segments and each metric's inherent segments. Days
+// rolled up into daily_metrics are read from there, the others from raw
+// events. db may be read-only.
+func Compute(ctx context.Context, db *sql.DB, from, to time.Time, by Segment) (Report, error) {
+	rows, rep, err := windowRows(ctx, db, from, to)
+	if err != nil {
+		return Report{}, err
+	}
+	rep.Metrics = combine(rows, rep.Days, by)
+	return rep, nil
+}
+
+// windowRows returns the daily rows of [from, to).
+func windowRows(ctx context.Context, db *sql.DB, from, to time.Time) ([]Row, Report, error) {
+	from, to = Day(from), Day(to)
+	if !to.After(from) {
+		return nil, Report{}, fmt.Errorf("empty window %s to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+	}
+	rep := Report{From: from, To: to, Days: int(to.Sub(from).Hours() / 24)}
+	agg, rolled, err := aggregateRows(ctx, db, from, to)
+	if err != nil {
+		return nil, rep, err
+	}
+	facts, err := rawFacts(ctx, db, from, to)
+	if err != nil {
+		return nil, rep, err
+	}
+	byDay := map[string][]fact{}
+	for _, f := range facts {
+		if !rolled[f.Day] {
+			byDay[f.Day] = append(byDay[f.Day], f)
+		}
+	}
+	rows := agg
+	for day, fs := range byDay {
+		rows = append(rows, dayRows(day, fs)...)
+	}
+	rep.RolledUpDays = len(rolled)
+	return rows, rep, nil
+}
+
+// combine sums the daily rows into the window's metrics.
+func combine(rows []Row, days int, by Segment) []Metric {
+	type acc struct{ num, den int64 }
+	ratios := map[[2]string]*acc{}
+	dists := map[[2]string]map[float64]int64{}
+	for _, r := range rows {
+		k := [2]string{r.Metric, r.Segment}
+		if dist, ok := strings.CutSuffix(r.Metric, distSuffix); ok {
+			k[0] = dist
+			if dists[k] == nil {
+				dists[k] = map[float64]int64{}
+			}
+			dists[k][r.Value] += r.Numerator
+			continue
+		}
+		a := ratios[k]
+		if a == nil {
+			a = &acc{}
+			ratios[k] = a
+		}
+		a.num += r.Numerator
+		a.den += r.Denominator
+	}
+	var out []Metric
+	for _, d := range Defs {
+		want := func(seg string) bool {
+			if seg == SegmentAll {
+				return true
+			}
+			dim, _, _ := strings.Cut(seg, "=")
+			if by != SegmentNone && Segment(dim) == by {
+				return true
+			}
+			for _, s := range d.Inherent {
+				if Segment(dim) == s {
+					return true
+				}
+			}
+			return false
+		}
+		var ms []Metric
+		if d.Kind == KindPercentile {
+			for k, m := range dists {
+				if k[0] == d.Dist && want(k[1]) {
+					v, n, ok := percentile(m, d.P)
+					ms = append(ms, Metric{Name: d.Name, Segment: k[1], Value: v, OK: ok, Denominator: n})
+				}
+			}
+		} else {
+			for k, a := range ratios {
+				if k[0] != d.Name || !want(k[1]) {
+					continue
+				}
+				m := Metric{Name: d.Name, Segment: k[1], Numerator: a.num, Denominator: a.den}
+				if d.Kind == KindDaily {
+					m.Denominator = int64(days)
+				}
+				m.Value = ratio(m.Numerator, m.Denominator)
+				m.OK = m.Denominator > 0
+				ms = append(ms, m)
+			}
+		}
+		sort.Slice(ms, func(i, j int) bool {
+			if (ms[i].Segment == SegmentAll) != (ms[j].Segment == SegmentAll) {
+				return ms[i].Segment == SegmentAll
+			}
+			return ms[i].Segment < ms[j].Segment
+		})
+		if len(ms) == 0 || ms[0].Segment != SegmentAll {
+			ms = append([]Metric{{Name: d.Name, Segment: SegmentAll, Value: math.NaN()}}, ms...)
+		}
+		for i := range ms {
+			ms[i].Target = d.TargetOf(ms[i].Segment).Text
+			if !ms[i].OK {
+				ms[i].Value = math.NaN()
+			}
+		}
+		out = append(out, ms...)
+	}
+	return out
+}
+
+// TargetOf is the target of a segment of the metric.
+func (d Def) TargetOf(segment string) Target {
+	if t, ok := d.TargetFor[segment]; ok {
+		return t
+	}
+	return d.Target
+}
+
+// percentile is the nearest-rank percentile p of a distribution of value
+// counts, and the number of observations.
+func percentile(counts map[float64]int64, p float64) (float64, int64, bool) {
+	vals := make([]float64, 0, len(counts))
+	var n int64
+	for v, c := range counts {
+		vals = append(vals, v)
+		n += c
+	}
+	if n == 0 {
+		return math.NaN(), 0, false
+	}
+	sort.Float64s(vals)
+	rank := int64(math.Ceil(p * float64(n)))
+	if rank < 1 {
+		rank = 1
+	}
+	var seen int64
+	for _, v := range vals {
+		seen += counts[v]
+		if seen >= rank {
+			return v, n, true
+		}
+	}
+	return vals[len(vals)-1], n, true
+}
+
+// Status is a metric's standing against its target.
+type Status string
+
+// Statuses.
+const (
+	StatusGreen Status = "green"
+	StatusAmber Status = "amber"
+	StatusRed   Status = "red"
+	StatusNone  Status = "" // no target or no data
+)
+
+// amberSlack is how far over its limit the bad share may be for amber.
+const amberSlack = 0.10
+
+// StatusOf rates value against t; prev is the previous window's value (for
+// a growth target).
+func StatusOf(t Target, value, prev float64) Status {
+	if math.IsNaN(value) {
+		return StatusNone
+	}
+	if t.Growth {
+		switch {
+		case math.IsNaN(prev):
+			return StatusNone
+		case value > prev:
+			return StatusGreen
+		case value == prev:
+			return StatusAmber
+		}
+		return StatusRed
+	}
+	if t.Min == 0 && t.Max == 0 {
+		return StatusNone
+	}
+	if (t.Min == 0 || value >= t.Min) && (t.Max == 0 || value <= t.Max) {
+		return StatusGreen
+	}
+	amber := true
+	if t.Max != 0 && value > t.Max*(1+amberSlack) {
+		amber = false
+	}
+	if t.Min != 0 {
+		if t.Rate && t.Max == 0 {
+			if 1-value > (1-t.Min)*(1+amberSlack) {
+				amber = false
+			}
+		} else if value < t.Min*(1-amberSlack) {
+			amber = false
+		}
+	}
+	if amber {
+		return StatusAmber
+	}
+	return StatusRed
+}
+
+// MarshalJSON writes the value as a number, or null without data.
+func (m Metric) MarshalJSON() ([]byte, error) {
+	type plain Metric
+	var v *float64
+	if m.OK && !math.IsNaN(m.Value) {
+		v = &m.Value
+	}
+	return json.Marshal(struct {
+		plain
+		Value *float64 `json:"value"`
+	}{plain(m), v})
+}
