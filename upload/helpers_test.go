@@ -140,14 +140,6 @@ func pending(t testing.TB, sp *sqlitespool.Spool) []sqlitespool.Event {
 	return evs
 }
 
-func eventIDs(evs []sqlitespool.Event) []string {
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = e.EventID
-	}
-	return out
-}
-
 // wantAttrs is an event's fields as the server decodes them.
 func wantAttrs(ev sqlitespool.Event) map[string]any {
 	m := make(map[string]any, len(ev.Attrs))

@@ -102,7 +102,7 @@ func (g *guard) scrubbed(req *http.Request) (*http.Request, error) {
 	attrs := make([]*commonpb.KeyValue, 0, g.resource.Len())
 	for _, kv := range g.resource.Attributes() {
 		attrs = append(attrs, &commonpb.KeyValue{Key: string(kv.Key),
-			Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: kv.Value.Emit()}}})
+			Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: kv.Value.AsString()}}})
 	}
 	for _, rl := range msg.ResourceLogs {
 		rl.Resource = &resourcepb.Resource{Attributes: attrs}
