@@ -13,9 +13,10 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver
 )
 
-// OpenReadOnly opens the store at path read-only, for Compute.
+// OpenReadOnly opens the store at path read-only, for Compute. It waits
+// up to 5 s for the collector's write lock.
 func OpenReadOnly(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -172,6 +173,13 @@ func combine(rows []Row, days int, by Segment) []Metric {
 					continue
 				}
 				m := Metric{Name: d.Name, Segment: k[1], Numerator: a.num, Denominator: a.den}
+				dim, _, _ := strings.Cut(k[1], "=")
+				if d.denUnsegmented(Segment(dim)) && k[1] != SegmentAll {
+					m.Denominator = 0
+					if all := ratios[[2]string{d.Name, SegmentAll}]; all != nil {
+						m.Denominator = all.den
+					}
+				}
 				if d.Kind == KindDaily {
 					m.Denominator = int64(days)
 				}

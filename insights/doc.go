@@ -75,13 +75,34 @@
 // the block rate's range it is [0.9*2%, 1.1*5%]. Otherwise red. DAU is
 // green when it grew, amber when flat, red when it fell.
 //
+// # Outputs
+//
+// Weekly builds the Review of an ISO week (and the week before, for the
+// trend); it renders as the spec's Markdown template (WriteMarkdown), JSON
+// (WriteJSON) or one self-contained HTML page with inline SVG charts
+// (WriteHTML with WeeklyCharts: daily CSR and DAU over the last 8 weeks,
+// inference-time histogram per backend, platform split; no script, font or
+// URL, and a Content-Security-Policy of default-src 'none').
+//
 // # Daily aggregates
 //
 // Rollup writes, for each complete UTC day (before the clock's day) with raw
-// events that is not rolled up yet, every metric row of the day into
-// daily_metrics, plus a marker row (metric "_rolled_up"). It never rewrites
-// a rolled-up day: a day whose raw events were partly purged (session
+// events after the last rolled-up day, every metric row of the day into
+// daily_metrics, plus a marker row (metric "_rolled_up"), in one
+// transaction. It never rewrites a rolled-up day: a day whose raw events were partly purged (session
 // events go after 30 days, errors after 180) must keep the figures of when
 // it was complete. Events that arrive for a day after its rollup are not
-// counted. Rollup is idempotent: a second run writes nothing.
+// counted. Rollup is idempotent: a second run writes nothing. Run it daily
+// (cron, or after the collector's retention purge is due), well within the
+// shortest raw retention (30 days for session events): a day purged before
+// it was rolled up is lost to the aggregates.
+//
+// # Decision signals
+//
+// The review lists the rows of the spec's decision framework that fire:
+// CSR < 80% (with the retry rate), block rate > 5%, false positive rate >
+// 10%, block rate < 1%, a backend's success < 99%, a backend's inference
+// P95 more than 25% (P95JumpThreshold) above the previous week's, and a
+// platform's error rate (errors / sessions on that os) > 1%. Segments
+// without data (a zero denominator) never fire.
 package insights

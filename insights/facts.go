@@ -45,7 +45,7 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z"
 // factsSQL is the one SQL over raw events. ?1 and ?2 bound event_time to
 // the window [from, to). sess gives every session_id its dimensions.
 const factsSQL = `
-WITH sess AS (
+WITH sess AS MATERIALIZED (
 	SELECT session_id AS sid,
 		coalesce(max(json_extract(payload, '$.backend_config.primary')), 'unknown') AS backend,
 		coalesce(max(json_extract(payload, '$.platform.os')), 'unknown') AS os,
@@ -55,30 +55,47 @@ WITH sess AS (
 	FROM events WHERE event_type = 'session.start' AND event_time >= ?1 AND event_time < ?2
 	GROUP BY session_id
 ),
-ev AS (
-	SELECT substr(e.event_time, 1, 10) AS day, e.event_type AS type, e.payload AS p, e.session_id AS sid,
+-- Every field a metric reads, extracted once per event: gid the
+-- generation, b2 the backend_used of a generation or the backend of an
+-- error, v a generation's inference time or a session's TTFC, cat a
+-- block's risk level or an error's category, f1 blocked / retried /
+-- inference error, f2 overridden / executed.
+ev AS MATERIALIZED (
+	SELECT substr(e.event_time, 1, 10) AS day, e.event_type AS type, e.session_id AS sid,
 		coalesce(s.backend, 'unknown') AS backend, coalesce(s.os, 'unknown') AS os,
 		coalesce(s.arch, 'unknown') AS arch, coalesce(s.shell, 'unknown') AS shell,
-		coalesce(s.run, 'unknown') AS run
+		coalesce(s.run, 'unknown') AS run,
+		CASE WHEN e.event_type IN ('command.generated', 'safety.triggered')
+			THEN json_extract(e.payload, '$.generation_id') END AS gid,
+		CASE e.event_type WHEN 'command.generated' THEN json_extract(e.payload, '$.backend_used')
+			WHEN 'error.occurred' THEN json_extract(e.payload, '$.backend') END AS b2,
+		CASE e.event_type WHEN 'command.generated' THEN json_extract(e.payload, '$.inference_time_ms')
+			WHEN 'session.end' THEN json_extract(e.payload, '$.time_to_first_command_ms') END AS v,
+		CASE e.event_type WHEN 'safety.triggered' THEN 'risk_level=' || json_extract(e.payload, '$.risk_level')
+			WHEN 'error.occurred' THEN 'category=' || json_extract(e.payload, '$.error_category') END AS cat,
+		CASE e.event_type WHEN 'safety.triggered' THEN json_extract(e.payload, '$.action_taken') = 'blocked'
+			WHEN 'session.end' THEN coalesce(json_extract(e.payload, '$.retries'), 0) > 0
+			WHEN 'error.occurred' THEN json_extract(e.payload, '$.component') = 'inference' END AS f1,
+		CASE e.event_type WHEN 'safety.triggered' THEN coalesce(json_extract(e.payload, '$.user_override'), 0)
+			WHEN 'session.end' THEN json_extract(e.payload, '$.commands_executed') > 0 END AS f2
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
-	WHERE e.event_time >= ?1 AND e.event_time < ?2 AND e.event_type != 'deletion.request'
+	WHERE e.event_type IN ('session.start', 'command.generated', 'command.executed', 'safety.triggered',
+			'error.occurred', 'session.end')
+		AND e.event_time >= ?1 AND e.event_time < ?2
 ),
-gen AS (
-	SELECT day, sid, json_extract(p, '$.generation_id') AS gid, json_extract(p, '$.backend_used') AS used,
-		json_extract(p, '$.inference_time_ms') AS ms, os, arch, shell, run
-	FROM ev WHERE type = 'command.generated'
+gen AS MATERIALIZED (
+	SELECT day, gid, b2 AS used, v AS ms, os, arch, shell, run FROM ev WHERE type = 'command.generated'
 ),
-unmodified AS (
+unmodified AS MATERIALIZED (
 	SELECT DISTINCT json_extract(payload, '$.generation_id') AS gid FROM events
 	WHERE event_type = 'command.executed' AND event_time >= ?1
 		AND json_extract(payload, '$.modified_before_execution') = 0
 ),
-blocks AS (
-	SELECT ev.day, coalesce(g.used, ev.backend) AS backend, ev.os, ev.arch, ev.shell, ev.run,
-		'risk_level=' || json_extract(ev.p, '$.risk_level') AS extra,
-		coalesce(json_extract(ev.p, '$.user_override'), 0) AS override
-	FROM ev LEFT JOIN gen g ON g.gid = json_extract(ev.p, '$.generation_id')
-	WHERE ev.type = 'safety.triggered' AND json_extract(ev.p, '$.action_taken') = 'blocked'
+blocks AS MATERIALIZED (
+	SELECT ev.day, coalesce(g.used, ev.backend) AS backend, ev.os, ev.arch, ev.shell, ev.run, ev.cat AS extra,
+		ev.f2 AS override
+	FROM ev LEFT JOIN gen g ON g.gid = ev.gid
+	WHERE ev.type = 'safety.triggered' AND ev.f1
 )
 SELECT day, 'sessions', backend, os, arch, shell, run, '', 0, count(*) FROM ev
 	WHERE type = 'session.start' GROUP BY 1, 3, 4, 5, 6, 7
@@ -94,21 +111,21 @@ SELECT day, 'blocked_override', backend, os, arch, shell, run, extra, 0, count(*
 	WHERE override GROUP BY 1, 3, 4, 5, 6, 7, 8
 UNION ALL
 SELECT day, 'sessions_retry', backend, os, arch, shell, run, '', 0, count(*) FROM ev
-	WHERE type = 'session.end' AND coalesce(json_extract(p, '$.retries'), 0) > 0 GROUP BY 1, 3, 4, 5, 6, 7
+	WHERE type = 'session.end' AND f1 GROUP BY 1, 3, 4, 5, 6, 7
 UNION ALL
 SELECT day, 'sessions_exec', backend, os, arch, shell, run, '', 0, count(*) FROM ev
-	WHERE type = 'session.end' AND json_extract(p, '$.commands_executed') > 0 GROUP BY 1, 3, 4, 5, 6, 7
+	WHERE type = 'session.end' AND f2 GROUP BY 1, 3, 4, 5, 6, 7
 UNION ALL
-SELECT day, 'errors', backend, os, arch, shell, run, 'category=' || json_extract(p, '$.error_category'), 0, count(*)
+SELECT day, 'errors', backend, os, arch, shell, run, cat, 0, count(*)
 	FROM ev WHERE type = 'error.occurred' GROUP BY 1, 3, 4, 5, 6, 7, 8
 UNION ALL
-SELECT day, 'inference_errors', coalesce(json_extract(p, '$.backend'), backend), os, arch, shell, run, '', 0, count(*)
-	FROM ev WHERE type = 'error.occurred' AND json_extract(p, '$.component') = 'inference' GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'inference_errors', coalesce(b2, backend), os, arch, shell, run, '', 0, count(*)
+	FROM ev WHERE type = 'error.occurred' AND f1 GROUP BY 1, 3, 4, 5, 6, 7
 UNION ALL
 SELECT day, 'active_ids', backend, os, arch, shell, run, '', 0, count(DISTINCT sid) FROM ev
 	WHERE sid IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7
 UNION ALL
-SELECT day, 'ttfc_ms', backend, os, arch, shell, run, '', json_extract(p, '$.time_to_first_command_ms') AS v, count(*)
+SELECT day, 'ttfc_ms', backend, os, arch, shell, run, '', v, count(*)
 	FROM ev WHERE type = 'session.end' AND v IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7, 9
 UNION ALL
 SELECT day, 'inference_ms', used, os, arch, shell, run, '', ms, count(*) FROM gen GROUP BY 1, 3, 4, 5, 6, 7, 9

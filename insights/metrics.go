@@ -128,7 +128,7 @@ var Defs = []Def{
 		Inherent: []Segment{SegmentPlatform, SegmentArch, SegmentShell, SegmentOSBackend, SegmentBackend}},
 }
 
-// Def returns the definition of a metric by name.
+// DefOf returns the definition of a metric by name.
 func DefOf(name string) (Def, bool) {
 	for _, d := range Defs {
 		if d.Name == name {
@@ -192,12 +192,16 @@ func dayRows(day string, facts []fact) []Row {
 			continue
 		}
 		for _, seg := range append([]Segment{SegmentNone}, d.Segments...) {
-			for _, key := range segKeys(seg, byName, d.Num) {
+			keyFacts := d.Num
+			if !d.denUnsegmented(seg) {
+				keyFacts = append(append([]string{}, d.Num...), d.Den...)
+			}
+			for _, key := range segKeys(seg, byName, keyFacts) {
 				num := sumFacts(byName, d.Num, seg, key)
 				den := int64(1)
 				if d.Kind != KindDaily {
 					denSeg := seg
-					if d.Kind == KindShare || (seg != SegmentNone && !carries(d.Den, seg)) {
+					if d.denUnsegmented(seg) {
 						denSeg = SegmentNone
 					}
 					den = sumFacts(byName, d.Den, denSeg, key)
@@ -246,6 +250,16 @@ func sortRows(rs []Row) {
 		}
 		return a.Value < b.Value
 	})
+}
+
+// denUnsegmented says whether the denominator of a segment of the metric
+// is the whole population's: for a share, and for a dimension that the
+// denominator's facts do not carry (blocks by risk level over all
+// generated commands). Summed over days, such a segment takes the
+// denominator of the whole population, since a day without the segment
+// has no row.
+func (d Def) denUnsegmented(seg Segment) bool {
+	return seg != SegmentNone && (d.Kind == KindShare || !carries(d.Den, seg))
 }
 
 // carries says whether the facts can be split on seg: every fact carries

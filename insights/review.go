@@ -47,7 +47,7 @@ type KeyRow struct {
 type Share struct {
 	Label string  `json:"label"`
 	Value float64 `json:"share"`
-	N     int64   `json:"sessions"`
+	N     int64   `json:"count"` // sessions; for CSR by platform, commands generated
 }
 
 // Review is the Weekly Beta Review of one ISO week.

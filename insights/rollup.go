@@ -92,6 +92,23 @@ func Rollup(ctx context.Context, db *sql.DB, now time.Time) (RollupResult, error
 	if err != nil {
 		return res, fmt.Errorf("parse event day %q: %w", first.String, err)
 	}
+	// Incremental: only the days after the last rolled-up one. A day
+	// before it that has no marker had no events when it was rolled over,
+	// and late events are not counted (see the package doc).
+	var lastRolled sql.NullString
+	if err := db.QueryRowContext(ctx, "SELECT max(day) FROM daily_metrics WHERE metric = ?",
+		markerMetric).Scan(&lastRolled); err != nil {
+		return res, fmt.Errorf("find rolled-up days: %w", err)
+	}
+	if lastRolled.Valid {
+		d, err := time.Parse(time.DateOnly, lastRolled.String)
+		if err != nil {
+			return res, fmt.Errorf("parse rolled-up day %q: %w", lastRolled.String, err)
+		}
+		if next := d.AddDate(0, 0, 1); next.After(from) {
+			from = next
+		}
+	}
 	to := Day(now)
 	if !to.After(from) {
 		return res, nil

@@ -28,8 +28,8 @@ func newWeeklyCmd() *cobra.Command {
 		Short: "Print the Weekly Beta Review of an ISO week",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if format != "markdown" && format != "json" {
-				return fmt.Errorf("--format %q: want markdown or json", format)
+			if format != "markdown" && format != "json" && format != "html" {
+				return fmt.Errorf("--format %q: want markdown, json or html", format)
 			}
 			d, err := insights.OpenReadOnly(db)
 			if err != nil {
@@ -40,15 +40,23 @@ func newWeeklyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if format == "json" {
+			switch format {
+			case "json":
 				return r.WriteJSON(c.OutOrStdout())
+			case "html":
+				monday, _ := insights.ParseISOWeek(week)
+				charts, err := insights.WeeklyCharts(c.Context(), d, monday)
+				if err != nil {
+					return err
+				}
+				return r.WriteHTML(c.OutOrStdout(), charts)
 			}
 			return r.WriteMarkdown(c.OutOrStdout())
 		},
 	}
 	c.Flags().StringVar(&db, "db", "", "the sqlitespool store (read-only)")
 	c.Flags().StringVar(&week, "week", "", "ISO week, e.g. 2026-W47")
-	c.Flags().StringVar(&format, "format", "markdown", "markdown or json")
+	c.Flags().StringVar(&format, "format", "markdown", "markdown, json or html")
 	_ = c.MarkFlagRequired("db")
 	_ = c.MarkFlagRequired("week")
 	return c
