@@ -79,9 +79,8 @@ type Client struct {
 	provider  *sdklog.LoggerProvider
 	logger    log.Logger
 	validator *redaction.Validator
-	exporter  *sqlitespool.Exporter
+	exporter  *sqlitespool.InboxExporter
 	warner    *warner
-	prepare   sync.Once
 
 	// Session tally for session.end, kept even for events the level skips.
 	generated, executed, errs, blocks, retries atomic.Int64
@@ -114,7 +113,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) *Client {
 	c.sessionID = SessionID(machineID, c.start)
 	c.level = cfg.Level
 	c.validator = redaction.New()
-	c.exporter = sqlitespool.NewExporter(sqlitespool.Options{
+	c.exporter = sqlitespool.NewInboxExporter(sqlitespool.Options{
 		Path:     cfg.Dirs.SpoolFile(),
 		MaxBytes: cfg.SpoolMaxBytes,
 		Now:      o.now,

@@ -262,8 +262,8 @@ func TestEventsRecordedButNeverStoredAtAnEmptySessionOpenNoSpool(t *testing.T) {
 	dirs := testDirs(t)
 	c := Start(context.Background(), enabledConfig(dirs, schema.LevelStandard), WithMachineID("m"))
 	c.Shutdown(context.Background())
-	if _, err := os.Stat(dirs.SpoolFile()); !os.IsNotExist(err) {
-		t.Errorf("a session that recorded nothing created the spool (%v)", err)
+	if sqlitespool.Exists(dirs.SpoolFile()) {
+		t.Error("a session that recorded nothing created the spool or its inbox")
 	}
 }
 
@@ -272,8 +272,12 @@ func TestTelemetryFailuresBecomeOneWarning(t *testing.T) {
 		name  string
 		setup func(t *testing.T, dirs Dirs)
 		want  int // events stored afterwards (-1: not checked)
+		// warnings the recording process prints: the client stages events
+		// in the inbox and never opens the database, so a corrupt one is
+		// found, moved aside and recreated by the next Open, not here.
+		warnings int
 	}{
-		{name: "a read-only cache folder", want: -1, setup: func(t *testing.T, dirs Dirs) {
+		{name: "a read-only cache folder", want: -1, warnings: 1, setup: func(t *testing.T, dirs Dirs) {
 			if os.Getuid() == 0 {
 				// root ignores permissions: a file where the folder should be
 				// fails the same way.
@@ -286,7 +290,7 @@ func TestTelemetryFailuresBecomeOneWarning(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{name: "a corrupt database file", want: 6, setup: func(t *testing.T, dirs Dirs) {
+		{name: "a corrupt database file", want: 6, warnings: 0, setup: func(t *testing.T, dirs Dirs) {
 			if err := os.MkdirAll(dirs.Cache, 0o700); err != nil {
 				t.Fatal(err)
 			}
@@ -297,7 +301,7 @@ func TestTelemetryFailuresBecomeOneWarning(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name+" leaves the client working with one warning", func(t *testing.T) {
+		t.Run(tt.name+" leaves the client working with at most one warning", func(t *testing.T) {
 			dirs := testDirs(t)
 			tt.setup(t, dirs)
 			var w warnings
@@ -305,8 +309,8 @@ func TestTelemetryFailuresBecomeOneWarning(t *testing.T) {
 			recordFullSession(c)
 			recordFullSession(c)
 			c.Shutdown(context.Background())
-			if n := len(w.all()); n != 1 {
-				t.Errorf("%d warnings, want 1: %v", n, w.all())
+			if n := len(w.all()); n != tt.warnings {
+				t.Errorf("%d warnings, want %d: %v", n, tt.warnings, w.all())
 			}
 			if tt.want >= 0 {
 				if got := len(readSpool(t, dirs)); got != tt.want*2 {

@@ -83,10 +83,6 @@ func (b *builder) optBool(key string, v *bool) {
 }
 
 func (c *Client) emit(b *builder) {
-	// The first event starts opening the spool in the background: a
-	// session that records nothing opens no file, and one that does finds
-	// the spool open by the time it exits.
-	c.prepare.Do(c.exporter.Prepare)
 	var rec log.Record
 	now := c.now()
 	rec.SetEventName(b.ev.Name)

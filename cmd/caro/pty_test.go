@@ -14,6 +14,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/internal/consent"
 )
 
@@ -135,7 +136,7 @@ func stateOf(home string) string { return filepath.Join(home, ".config", "caro",
 // eventsIn lists the pending event names of home's spool, via caro itself.
 func eventsIn(t *testing.T, home string) string {
 	t.Helper()
-	if _, err := os.Stat(spoolOf(home)); err != nil {
+	if !sqlitespool.Exists(spoolOf(home)) {
 		return ""
 	}
 	self, _ := os.Executable()
@@ -155,7 +156,7 @@ func TestFirstRunPromptAccepted(t *testing.T) {
 	s.expect("Caro collects anonymous usage metrics to improve the product.")
 	s.expect("What we NEVER collect:")
 	s.expect("Continue? [Y/n]")
-	if _, err := os.Stat(spoolOf(home)); err == nil {
+	if sqlitespool.Exists(spoolOf(home)) {
 		t.Fatal("the spool exists before the prompt was answered")
 	}
 	s.send("")
@@ -202,7 +203,7 @@ func TestFirstRunPromptDeclined(t *testing.T) {
 	if err != nil || !strings.Contains(string(cfg), "enabled = false") {
 		t.Fatalf("config.toml after declining: %q, %v", cfg, err)
 	}
-	if _, err := os.Stat(spoolOf(home)); err == nil {
+	if sqlitespool.Exists(spoolOf(home)) {
 		t.Error("a spool was created although the user declined")
 	}
 }

@@ -8,10 +8,17 @@
 // Caro's SDK emits each event as an OTel log record (EventName = event name,
 // attributes = the schema's flattened fields). The redaction processor
 // passes on only what the schema allows; its next processor hands batches
-// to the Exporter here, which converts each record into an Event, encodes
-// it as the spec's JSON payload (EncodePayload: "event", "timestamp", then
-// the fields in schema order, dotted keys nested back) and appends the
-// batch to the Spool in one transaction. Readers get Events back with
+// to one of the two SDK faces here, which convert each record into an
+// Event encoded as the spec's JSON payload (EncodePayload: "event",
+// "timestamp", then the fields in schema order, dotted keys nested back):
+//
+//   - InboxExporter, what the caro CLI uses: it appends the batch to
+//     <spool>.inbox in one write (microseconds, no SQLite in the process),
+//     and the next Open of the spool stores every staged event in one
+//     transaction (see inbox.go), so a short-lived process never pays for
+//     SQLite at exit;
+//   - Exporter, for long-lived processes: it appends each batch to the
+//     Spool directly, in one transaction. Readers get Events back with
 // Pending or List, which decode the payload by the schema (DecodePayload);
 // the uploader marks what it sent with MarkTransmitted, an air-gapped
 // export records itself with SetExportID.

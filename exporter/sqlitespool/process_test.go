@@ -47,6 +47,9 @@ func helperWriter(mode string) error {
 	if start, _ := strconv.ParseInt(os.Getenv(envStart), 10, 64); start > 0 {
 		time.Sleep(time.Until(time.Unix(0, start)))
 	}
+	if mode == "inbox" {
+		return helperInboxWriter(worker, count)
+	}
 	s, err := Open(ctx, Options{Path: os.Getenv(envPath), BusyTimeout: 30 * time.Second})
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"caro.sh/telemetry/internal/otelattr"
 	"caro.sh/telemetry/schema"
 )
 
@@ -66,19 +67,11 @@ func (s *session) emit(name string, ts time.Time, attrs ...attribute.KeyValue) {
 
 // kv converts a schema attribute into the OTel attribute the SDK emits.
 func kv(a schema.Attr) attribute.KeyValue {
-	switch a.Value.Type {
-	case schema.TypeString:
-		return attribute.String(a.Key, a.Value.Str)
-	case schema.TypeInt:
-		return attribute.Int64(a.Key, a.Value.Int)
-	case schema.TypeBool:
-		return attribute.Bool(a.Key, a.Value.Bool)
-	case schema.TypeFloat:
-		return attribute.Float64(a.Key, a.Value.Float)
-	case schema.TypeStringList:
-		return attribute.StringSlice(a.Key, a.Value.List)
+	out, ok := otelattr.KeyValue(a)
+	if !ok {
+		panic("no attribute for type " + a.Value.Type.String())
 	}
-	panic("no attribute for type " + a.Value.Type.String())
+	return out
 }
 
 func kvs(attrs []schema.Attr) []attribute.KeyValue {

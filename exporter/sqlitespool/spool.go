@@ -270,6 +270,7 @@ func Open(ctx context.Context, opts Options) (*Spool, error) {
 	}
 	s, err := open(ctx, o)
 	if err == nil {
+		s.ingest(ctx)
 		return s, nil
 	}
 	if !isCorrupt(err) {
@@ -285,7 +286,20 @@ func Open(ctx context.Context, opts Options) (*Spool, error) {
 	}
 	s.recovered = fmt.Sprintf("telemetry spool %s was unreadable (%v); moved it to %s and started a new one",
 		o.Path, err, moved)
+	s.ingest(ctx)
 	return s, nil
+}
+
+// ingest stores what a client's InboxExporter staged. A failure (the
+// database busy past its timeout, say) leaves the events staged for the
+// next Open and is said through Recovered.
+func (s *Spool) ingest(ctx context.Context) {
+	if s.opts.Server {
+		return
+	}
+	if err := s.ingestInbox(ctx); err != nil && s.recovered == "" {
+		s.recovered = fmt.Sprintf("telemetry spool %s: staged events stay staged for now (%v)", s.opts.Path, err)
+	}
 }
 
 // Recovered is empty, or says that Open found the database unreadable and
@@ -532,6 +546,14 @@ func (s *Spool) Append(ctx context.Context, evs []Event) (AppendResult, error) {
 
 // appendWith is Append that also adds counters in the same transaction.
 func (s *Spool) appendWith(ctx context.Context, evs []Event, counters map[string]int64) (AppendResult, error) {
+	return s.appendEvents(ctx, evs, counters, false)
+}
+
+// appendEvents is appendWith; with staged, a client spool keeps each
+// event's EventID and CreatedAt (set when the event was staged in the
+// inbox) and stores an id it holds already only once, so that ingesting a
+// staged file twice after a crash duplicates nothing.
+func (s *Spool) appendEvents(ctx context.Context, evs []Event, counters map[string]int64, staged bool) (AppendResult, error) {
 	var res AppendResult
 	if err := s.check(); err != nil {
 		return res, err
@@ -560,7 +582,25 @@ func (s *Spool) appendWith(ctx context.Context, evs []Event, counters map[string
 		} else if len(evs) > 0 {
 			created := formatTime(now)
 			stmt := tx.StmtContext(ctx, s.stmts[insertSQL])
+			keep := tx.StmtContext(ctx, s.stmts[insertServerSQL])
 			for i := range evs {
+				if staged && evs[i].EventID != "" {
+					at := created
+					if !evs[i].CreatedAt.IsZero() {
+						at = formatTime(evs[i].CreatedAt)
+					}
+					r, err := keep.ExecContext(ctx, evs[i].Name, payloads[i], at, evs[i].EventID, len(payloads[i]),
+						sessionOf(evs[i].Attrs), formatTime(eventTime(evs[i].Time, now)))
+					if err != nil {
+						return err
+					}
+					if n, _ := r.RowsAffected(); n > 0 {
+						res.Inserted++
+					} else {
+						res.Duplicates++
+					}
+					continue
+				}
 				id, err := newEventID()
 				if err != nil {
 					return err
@@ -569,8 +609,8 @@ func (s *Spool) appendWith(ctx context.Context, evs []Event, counters map[string
 					sessionOf(evs[i].Attrs), formatTime(eventTime(evs[i].Time, now))); err != nil {
 					return err
 				}
+				res.Inserted++
 			}
-			res.Inserted = len(evs)
 		}
 		var err error
 		if s.opts.Server {

@@ -2,12 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/sdk"
 )
 
@@ -41,8 +41,8 @@ func TestMainInProcess(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, `{"command":`) || errs != "" {
 		t.Fatalf("flow = %d, %q, %q", code, out, errs)
 	}
-	if _, err := os.Stat(filepath.Join(home, ".cache", "caro", "telemetry.db")); err != nil {
-		t.Fatalf("nothing recorded: %v", err)
+	if !sqlitespool.Exists(filepath.Join(home, ".cache", "caro", "telemetry.db")) {
+		t.Fatal("nothing recorded")
 	}
 	code, out, _ = inProcess(t, env, "", "telemetry", "show", "--json")
 	if code != 0 || !strings.Contains(out, `"event": "session.end"`) || strings.Contains(out, "list files") {

@@ -2,10 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,7 +63,7 @@ func (r *run) loadControl() (controlState, error) {
 // not, so that looking never creates it.
 func (r *run) openSpool(ctx context.Context, cfg sdk.Config) (*sqlitespool.Spool, error) {
 	path := cfg.Dirs.SpoolFile()
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if !sqlitespool.Exists(path) {
 		return nil, nil
 	}
 	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: path, MaxBytes: cfg.SpoolMaxBytes, Now: r.env.Now})

@@ -194,7 +194,7 @@ func (r *run) waitUploadLock(ctx context.Context, spoolPath string) (func(), err
 // deleteLocalEvents deletes every event of the spool, pending and
 // transmitted, and returns how many; no spool file means none.
 func (r *run) deleteLocalEvents(ctx context.Context, path string, opts sqlitespool.Options) (int, error) {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if !sqlitespool.Exists(path) {
 		return 0, nil
 	}
 	opts.Path, opts.Now = path, r.env.Now

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/http"
-	"os"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/upload"
 )
 
@@ -66,7 +65,7 @@ func (r *run) flush(c *cobra.Command, f flushFlags) error {
 		return nil
 	}
 	spoolPath := cfg.Dirs.SpoolFile()
-	if _, err := os.Stat(spoolPath); errors.Is(err, fs.ErrNotExist) {
+	if !sqlitespool.Exists(spoolPath) {
 		fmt.Fprintln(out, "No events recorded yet; nothing to send.")
 		return nil
 	}
