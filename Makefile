@@ -19,9 +19,9 @@ OTELCOL_SRC := builder-config.yaml go.mod go.sum \
 
 .PHONY: run run-local test bench vet fmt-check build clean otelcol
 
-## build: the caro CLI into bin/
+## build: the caro and caro-insights CLIs into bin/
 build:
-	$(GO) build -o $(BIN)/caro ./cmd/caro
+	$(GO) build -o $(BIN)/caro ./cmd/caro && $(GO) build -o $(BIN)/caro-insights ./cmd/caro-insights
 
 ## run: the whole pipeline on loopback: otelcol-caro on 127.0.0.1 (local.yaml), caro
 ## sessions flushed to it over OTLP/HTTP and an air-gapped export uploaded, then what it stored

@@ -72,3 +72,12 @@ printf '\n\033[1mA few rows (id, payload)\033[0m\n'
 sqlite3 -readonly "$CARO_STORE" "SELECT event_id || '  ' || payload FROM events ORDER BY id LIMIT 4;"
 printf '\n\033[1mThe collector'"'"'s own counts\033[0m\n'
 curl -fs "http://127.0.0.1:$CARO_METRICS_PORT/metrics" | grep -E '^otelcol_caro_' || true
+
+# A simulated beta fleet through the SDK, client spools and upload to the
+# collector, then the weekly review of this ISO week from what it stored.
+insights=$(dirname "$caro")/caro-insights
+printf '\n\033[1mA simulated fleet, flushed to the collector\033[0m\n'
+"$insights" simulate --endpoint "http://$CARO_OTLP_ENDPOINT" --users 40 --days 14
+week=$(date -u +%G-W%V)
+printf '\n\033[1mThe weekly review (%s)\033[0m\n' "$week"
+"$insights" weekly --db "$CARO_STORE" --week "$week"

@@ -17,7 +17,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newWeeklyCmd(), newMetricsCmd(), newRollupCmd(time.Now))
+	root.AddCommand(newWeeklyCmd(), newMetricsCmd(), newRollupCmd(time.Now), newSimulateCmd(time.Now))
 	return root
 }
 

@@ -18,8 +18,9 @@
 //     transaction (see inbox.go), so a short-lived process never pays for
 //     SQLite at exit;
 //   - Exporter, for long-lived processes: it appends each batch to the
-//     Spool directly, in one transaction. Readers get Events back with
-// Pending or List, which decode the payload by the schema (DecodePayload);
+//     Spool directly, in one transaction.
+//
+// Readers get Events back with Pending or List, which decode the payload by the schema (DecodePayload);
 // the uploader marks what it sent with MarkTransmitted, an air-gapped
 // export records itself with SetExportID.
 //

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/insights/fleet"
+)
+
+func newSimulateCmd(now func() time.Time) *cobra.Command {
+	p := fleet.DefaultParams()
+	var endpoint, db, end string
+	var workers int
+	c := &cobra.Command{
+		Use:   "simulate (--endpoint URL | --db PATH) [--users N --days N --csr P --seed N ...]",
+		Short: "Simulate a fleet through the real SDK and spools, then upload it to a collector or a store",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if (endpoint == "") == (db == "") {
+				return errors.New("give exactly one of --endpoint (a collector) and --db (a store)")
+			}
+			p.End = now().UTC()
+			if end != "" {
+				t, err := time.Parse(time.DateOnly, end)
+				if err != nil {
+					return fmt.Errorf("--end: %w", err)
+				}
+				p.End = t
+			}
+			if err := p.Validate(); err != nil {
+				return err
+			}
+			dir, err := os.MkdirTemp("", "caro-fleet-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			sink := fleet.Sink{Endpoint: endpoint}
+			if db != "" {
+				simEnd := p.End
+				store, err := sqlitespool.Open(c.Context(), sqlitespool.Options{
+					Path: db, Server: true, Now: func() time.Time { return simEnd },
+				})
+				if err != nil {
+					return err
+				}
+				defer store.Close()
+				sink.Store = store
+			}
+			start := time.Now()
+			res, err := fleet.Run(c.Context(), p, dir, sink, workers)
+			fmt.Fprintf(c.OutOrStdout(), "simulated %d users over %d days up to %s: %d sessions, %d events delivered in %v\n",
+				res.Users, p.Days, p.End.Format(time.DateOnly), res.Sessions, res.Events, time.Since(start).Round(time.Millisecond))
+			return err
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&endpoint, "endpoint", "", "the collector's OTLP/HTTP base URL, e.g. http://127.0.0.1:4318")
+	f.StringVar(&db, "db", "", "a server-mode sqlitespool store to append to instead (no collector)")
+	f.StringVar(&end, "end", "", "UTC day after the last simulated day, YYYY-MM-DD (default: today)")
+	f.IntVar(&p.Users, "users", p.Users, "users (machine ids)")
+	f.IntVar(&p.Days, "days", p.Days, "days before --end")
+	f.Uint64Var(&p.Seed, "seed", p.Seed, "seed of the random source (same seed, same fleet)")
+	f.Float64Var(&p.Active, "active", p.Active, "probability that a user runs a session on a day")
+	f.IntVar(&p.MeanCommands, "commands", p.MeanCommands, "mean commands per session")
+	f.Float64Var(&p.CSR, "csr", p.CSR, "command success rate")
+	f.Float64Var(&p.BlockRate, "block-rate", p.BlockRate, "safety blocks / generated commands")
+	f.Float64Var(&p.FalsePositive, "false-positive", p.FalsePositive, "overridden blocks / blocks")
+	f.Float64Var(&p.RetryRate, "retry-rate", p.RetryRate, "sessions with a retry / sessions")
+	f.Float64Var(&p.InferenceErrorRate, "inference-errors", p.InferenceErrorRate, "inference errors per command")
+	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "users simulated at once")
+	return c
+}
