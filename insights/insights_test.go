@@ -514,3 +514,30 @@ func FuzzParseISOWeek(f *testing.F) {
 		}
 	})
 }
+
+func TestAWeekInProgressIsReviewedOverItsElapsedDays(t *testing.T) {
+	db := openRO(t, loadStore(t))
+	monday, _ := ParseISOWeek("2026-W47")
+	wednesday := monday.AddDate(0, 0, 2).Add(15 * time.Hour)
+	r, err := WeeklyAt(context.Background(), db, "2026-W47", wednesday)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Compute(context.Background(), db, monday, monday.AddDate(0, 0, 3), SegmentPlatform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := r.ThisWeek.Get("dau", SegmentAll)
+	exp, _ := want.Get("dau", SegmentAll)
+	if got.Value != exp.Value || r.To != monday.AddDate(0, 0, 2).Format(time.DateOnly) {
+		t.Errorf("DAU %v through %s, want %v through Wednesday", got.Value, r.To, exp.Value)
+	}
+	whole, _ := Weekly(context.Background(), db, "2026-W47")
+	late, _ := WeeklyAt(context.Background(), db, "2026-W47", monday.AddDate(0, 0, 9))
+	if late.To != whole.To {
+		t.Errorf("a finished week ends %s, want %s", late.To, whole.To)
+	}
+	if _, err := WeeklyAt(context.Background(), db, "2026-W47", monday.AddDate(0, 0, -1)); err == nil {
+		t.Error("a week that has not started was reviewed")
+	}
+}

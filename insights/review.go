@@ -72,13 +72,30 @@ type Review struct {
 // that signals a performance regression.
 const P95JumpThreshold = 0.25
 
-// Weekly builds the review of the ISO week starting on monday.
+// Weekly builds the review of a whole ISO week ("2026-W47").
 func Weekly(ctx context.Context, db *sql.DB, week string) (Review, error) {
+	return WeeklyAt(ctx, db, week, time.Time{})
+}
+
+// WeeklyAt is Weekly as of now: a week still in progress is reviewed over
+// its days through today (UTC), so that per-day means such as DAU are not
+// diluted by days still to come; last week stays whole. A zero now reviews
+// the whole week.
+func WeeklyAt(ctx context.Context, db *sql.DB, week string, now time.Time) (Review, error) {
 	monday, err := ParseISOWeek(week)
 	if err != nil {
 		return Review{}, err
 	}
-	cur, err := Compute(ctx, db, monday, monday.AddDate(0, 0, 7), SegmentPlatform)
+	end := monday.AddDate(0, 0, 7)
+	if !now.IsZero() {
+		if today := now.UTC().Truncate(24 * time.Hour).AddDate(0, 0, 1); today.Before(end) {
+			end = today
+		}
+		if !end.After(monday) {
+			return Review{}, fmt.Errorf("week %s has not started yet", week)
+		}
+	}
+	cur, err := Compute(ctx, db, monday, end, SegmentPlatform)
 	if err != nil {
 		return Review{}, fmt.Errorf("week %s: %w", week, err)
 	}
@@ -86,7 +103,9 @@ func Weekly(ctx context.Context, db *sql.DB, week string) (Review, error) {
 	if err != nil {
 		return Review{}, fmt.Errorf("week before %s: %w", week, err)
 	}
-	return buildReview(week, monday, cur, prev), nil
+	r := buildReview(week, monday, cur, prev)
+	r.To = end.AddDate(0, 0, -1).Format(time.DateOnly)
+	return r, nil
 }
 
 func ptr(m Metric) *float64 {

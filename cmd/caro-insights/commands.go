@@ -36,7 +36,7 @@ func newWeeklyCmd() *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			r, err := insights.Weekly(c.Context(), d, week)
+			r, err := insights.WeeklyAt(c.Context(), d, week, time.Now())
 			if err != nil {
 				return err
 			}
