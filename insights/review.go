@@ -88,7 +88,7 @@ func WeeklyAt(ctx context.Context, db *sql.DB, week string, now time.Time) (Revi
 	}
 	end := monday.AddDate(0, 0, 7)
 	if !now.IsZero() {
-		if today := now.UTC().Truncate(24 * time.Hour).AddDate(0, 0, 1); today.Before(end) {
+		if today := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1); today.Before(end) {
 			end = today
 		}
 		if !end.After(monday) {
