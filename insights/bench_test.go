@@ -85,6 +85,13 @@ func BenchmarkWeekly(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	var stored int
+	if err := db.QueryRow("SELECT count(*) FROM events").Scan(&stored); err != nil {
+		b.Fatal(err)
+	}
+	if stored != n {
+		b.Fatalf("the store holds %d events of the %d appended", stored, n)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
