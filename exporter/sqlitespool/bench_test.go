@@ -84,10 +84,11 @@ func BenchmarkOpenClose(b *testing.B) {
 	}
 }
 
-// benchSession runs one Caro session per iteration: a new Exporter and
-// LoggerProvider, the six events of the schema emitted through the OTel
-// API, and Shutdown, which persists them and closes the file.
-func benchSession(b *testing.B, processor func(sdklog.Exporter) sdklog.Processor) {
+// BenchmarkInboxSessionStored is a whole Caro session made durable and
+// then stored: a new InboxExporter and LoggerProvider, the schema's events
+// emitted through the OTel API, Shutdown (one append to the inbox), and
+// the Open that ingests them into SQLite.
+func BenchmarkInboxSessionStored(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "telemetry.db")
 	type rec struct {
 		name  string
@@ -99,27 +100,22 @@ func benchSession(b *testing.B, processor func(sdklog.Exporter) sdklog.Processor
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		exp := NewExporter(Options{Path: path}, func(err error) { b.Fatal(err) })
-		provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(processor(exp)))
-		s := &session{exp: exp, provider: provider, logger: provider.Logger("caro")}
+		exp := NewInboxExporter(Options{Path: path}, func(err error) { b.Fatal(err) })
+		provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)))
+		s := &inboxSession{exp: exp, provider: provider, logger: provider.Logger("caro")}
 		for _, e := range events {
 			s.emit(e.name, t0, kvs(e.attrs)...)
 		}
 		if err := provider.Shutdown(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+		sp, err := Open(context.Background(), Options{Path: path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := sp.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
-}
-
-// BenchmarkExporterSession: six events persisted, one transaction each
-// (SimpleProcessor), plus opening and closing the spool.
-func BenchmarkExporterSession(b *testing.B) {
-	benchSession(b, func(e sdklog.Exporter) sdklog.Processor { return sdklog.NewSimpleProcessor(e) })
-}
-
-// BenchmarkExporterSessionBatched: the same session through a
-// BatchProcessor, whose Shutdown exports the six events in one transaction.
-func BenchmarkExporterSessionBatched(b *testing.B) {
-	benchSession(b, func(e sdklog.Exporter) sdklog.Processor { return sdklog.NewBatchProcessor(e) })
 }

@@ -8,17 +8,12 @@
 // Caro's SDK emits each event as an OTel log record (EventName = event name,
 // attributes = the schema's flattened fields). The redaction processor
 // passes on only what the schema allows; its next processor hands batches
-// to one of the two SDK faces here, which convert each record into an
-// Event encoded as the spec's JSON payload (EncodePayload: "event",
-// "timestamp", then the fields in schema order, dotted keys nested back):
-//
-//   - InboxExporter, what the caro CLI uses: it appends the batch to
-//     <spool>.inbox in one write (microseconds, no SQLite in the process),
-//     and the next Open of the spool stores every staged event in one
-//     transaction (see inbox.go), so a short-lived process never pays for
-//     SQLite at exit;
-//   - Exporter, for long-lived processes: it appends each batch to the
-//     Spool directly, in one transaction.
+// to the SDK face here, InboxExporter, which encodes each record as the
+// spec's JSON payload (EncodePayload: "event", "timestamp", then the fields
+// in schema order, dotted keys nested back) and appends the batch to
+// <spool>.inbox in one write (microseconds, no SQLite in the process). The
+// next Open of the spool stores every staged event in one transaction (see
+// inbox.go), so a short-lived process never pays for SQLite at exit.
 //
 // Readers get Events back with Pending or List, which decode the payload by the schema (DecodePayload);
 // the uploader marks what it sent with MarkTransmitted, an air-gapped
@@ -67,7 +62,7 @@
 // and run one at a time. Several processes may write the same file at once:
 // each write is one BEGIN IMMEDIATE transaction, and a writer waits for
 // another's for up to Options.BusyTimeout. Readers see committed data only.
-// The Exporter serializes its own calls with a mutex and opens the Spool
-// lazily, on the first record, so a Caro process that records nothing never
-// touches the file.
+// The InboxExporter serializes its own calls with a mutex and creates the
+// inbox only with the first record, so a Caro process that records nothing
+// never touches a file.
 package sqlitespool
