@@ -232,6 +232,14 @@ func uploadPIDs(h home) []int {
 	return pids
 }
 
+// startedUploads waits (up to 5 s) for the upload log to name a started
+// upload, and returns the pids it names: the upload's process writes that
+// line itself, soon after it starts, maybe after the run has returned.
+func startedUploads(h home) []int {
+	waitFor(5*time.Second, func() bool { return len(uploadPIDs(h)) > 0 })
+	return uploadPIDs(h)
+}
+
 // killUploads ends the detached uploads of the log that still run, by
 // process group: each one leads a session of its own.
 func killUploads(h home) {
@@ -286,7 +294,7 @@ func TestScheduledUploadDeliversInTheBackground(t *testing.T) {
 	if code != 0 || stdout != "ls -la\n" || stderr != "" {
 		t.Fatalf("caro 'list files' = %d, %q, %q: the upload must not change the run", code, stdout, stderr)
 	}
-	pids := uploadPIDs(h)
+	pids := startedUploads(h)
 	if len(pids) != 1 {
 		t.Fatalf("the run started %d uploads, want 1 (log: %q)", len(pids), readFile(h.uploadLog()))
 	}
@@ -365,7 +373,7 @@ func TestBlackholedUploadNeitherHoldsTheRunNorLingers(t *testing.T) {
 	if _, _, code, _ := h.run(t, nil, "list files"); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	pids := uploadPIDs(h)
+	pids := startedUploads(h)
 	if len(pids) != 1 {
 		t.Fatalf("the run started %d uploads, want 1", len(pids))
 	}
@@ -452,73 +460,87 @@ func readFile(path string) string {
 
 // The cost of a due upload for the run that starts it, against a
 // black-holed endpoint, compared with telemetry off; "on, not due"
-// separates the upload's cost from recording's. Each iteration is one run
-// of the real binary; the medians are reported (median-ms), the ratio of
-// the black-holed median to the off one is the figure of issue 4.
-func BenchmarkRunTelemetryOff(b *testing.B) {
-	h := uploadHome(b, "enabled = false\n")
-	benchmarkRuns(b, h, nil)
-}
+// separates the upload's cost from recording's. Each iteration runs the
+// real binary once in each of the three homes, in an order that rotates,
+// so that the machine's load at any moment weighs on all three alike; the
+// medians are reported (off-ms, notdue-ms, due-ms) with their ratios to
+// off. due/off is the figure of issue 4.
+func BenchmarkRunDueUploadAgainstOff(b *testing.B) {
+	off := uploadHome(b, "enabled = false\n")
 
-func BenchmarkRunTelemetryOnNotDue(b *testing.B) {
 	rv := newReceiver(b)
-	h := uploadHome(b, fmt.Sprintf("enabled = true\nendpoint = %q\n", rv.URL))
-	if _, _, code, _ := h.run(b, nil, "list files"); code != 0 {
+	notDue := uploadHome(b, fmt.Sprintf("enabled = true\nendpoint = %q\n", rv.URL))
+	if _, _, code, _ := notDue.run(b, nil, "list files"); code != 0 {
 		b.Fatalf("exit %d", code)
 	}
 	if !waitFor(10*time.Second, func() bool { r, _ := rv.got(); return r > 0 }) {
 		b.Fatal("the first upload never arrived")
 	}
-	benchmarkRuns(b, h, func() {
-		if pids := uploadPIDs(h); len(pids) > 1 {
-			b.Fatalf("a run started an upload that was not due")
-		}
-	})
-}
 
-func BenchmarkRunWithDueUploadBlackholed(b *testing.B) {
 	bh := newBlackHole(b)
-	h := uploadHome(b, fmt.Sprintf("enabled = true\nendpoint = %q\n", bh.URL))
-	state := upload.StatePath(h.spool())
+	due := uploadHome(b, fmt.Sprintf("enabled = true\nendpoint = %q\n", bh.URL))
 	connected := 0
-	benchmarkRuns(b, h, func() {
-		// The run started an upload, which reached the black hole: end it,
-		// and make the next run's upload due again.
-		pids := uploadPIDs(h)
-		if len(pids) != 1 {
-			b.Fatalf("the run started %d uploads, want 1", len(pids))
-		}
-		if !waitFor(10*time.Second, func() bool { return bh.count() > connected }) {
-			b.Fatalf("the upload never connected; log: %q", readFile(h.uploadLog()))
-		}
-		connected = bh.count()
-		killUploads(h)
-		waitFor(5*time.Second, func() bool { return !alive(pids[0]) })
-		os.Remove(state)
-		os.Remove(h.uploadLog())
-	})
-}
 
-// benchmarkRuns times `caro "list files"` b.N times, calling after (with
-// the timer stopped) after each run, and reports the median.
-func benchmarkRuns(b *testing.B, h home, after func()) {
-	b.Helper()
-	b.ReportAllocs()
-	took := make([]time.Duration, 0, b.N)
+	homes := []struct {
+		name  string
+		h     home
+		after func()
+		took  []time.Duration
+	}{
+		{name: "off", h: off, after: func() {
+			if _, err := os.Stat(off.spool()); err == nil {
+				b.Fatal("telemetry off made a spool")
+			}
+		}},
+		{name: "notdue", h: notDue, after: func() {
+			if pids := uploadPIDs(notDue); len(pids) > 1 {
+				b.Fatal("a run started an upload that was not due")
+			}
+		}},
+		{name: "due", h: due, after: func() {
+			// The run started an upload, which reached the black hole once
+			// the run had exited: end it, and make the next run's upload
+			// due again.
+			pids := startedUploads(due)
+			if len(pids) != 1 {
+				b.Fatalf("the run started %d uploads, want 1", len(pids))
+			}
+			if !waitFor(10*time.Second, func() bool { return bh.count() > connected }) {
+				b.Fatalf("the upload never connected; log: %q", readFile(due.uploadLog()))
+			}
+			connected = bh.count()
+			killUploads(due)
+			waitFor(5*time.Second, func() bool { return !alive(pids[0]) })
+			os.Remove(upload.StatePath(due.spool()))
+			os.Remove(due.uploadLog())
+		}},
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_, _, code, d := h.run(b, nil, "list files")
-		b.StopTimer()
-		if code != 0 {
-			b.Fatalf("exit %d", code)
+		for k := range homes {
+			c := &homes[(i+k)%len(homes)]
+			_, _, code, d := c.h.run(b, nil, "list files")
+			b.StopTimer()
+			if code != 0 {
+				b.Fatalf("%s: exit %d", c.name, code)
+			}
+			c.took = append(c.took, d)
+			c.after()
+			b.StartTimer()
 		}
-		took = append(took, d)
-		if after != nil {
-			after()
-		}
-		b.StartTimer()
 	}
 	b.StopTimer()
-	slices.Sort(took)
-	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
+	median := func(t []time.Duration) float64 {
+		t = slices.Clone(t)
+		slices.Sort(t)
+		return float64(t[len(t)/2].Microseconds()) / 1000
+	}
+	offMs := median(homes[0].took)
+	for _, c := range homes {
+		m := median(c.took)
+		b.ReportMetric(m, c.name+"-ms")
+		if c.name != "off" {
+			b.ReportMetric(m/offMs, c.name+"/off")
+		}
+	}
 }

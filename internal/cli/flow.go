@@ -84,9 +84,9 @@ func (r *run) runPrompt(c *cobra.Command, args []string) error {
 	// Telemetry starts only now: a usage error records nothing.
 	ctx := c.Context()
 	f.interactive = r.env.interactive()
-	client, firstRun, cfg := r.startTelemetry(ctx, dirs, dirsErr, f.interactive)
+	client, firstRun, up := r.startTelemetry(ctx, dirs, dirsErr, f.interactive)
 	f.client = client
-	defer r.endTelemetry(ctx, client, cfg)
+	defer r.endTelemetry(ctx, client, up)
 
 	source := schema.ConfigDefault
 	switch {

@@ -14,14 +14,16 @@ import (
 // and state.toml only when consent depends on it; the spool is opened
 // later, by the SDK's background exporter, on the first batch.
 // It reports whether this run showed (and the user accepted) the
-// first-run prompt, and the configuration (for endTelemetry).
-func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, interactive bool) (*sdk.Client, bool, sdk.Config) {
+// first-run prompt. When recording is allowed it also starts the
+// scheduled upload if one is due (scheduleUpload), at once, so that its
+// start overlaps this run's own work; endTelemetry collects it.
+func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, interactive bool) (*sdk.Client, bool, scheduledUpload) {
 	off := sdk.Start(ctx, sdk.Config{})
 	if dirsErr != nil {
 		if !r.noTelemetry && !doNotTrack(r.env.Getenv) {
 			r.warn.warn("telemetry is off: " + dirsErr.Error())
 		}
-		return off, false, sdk.Config{}
+		return off, false, nil
 	}
 	ch := r.channel()
 	cfg, warning := sdk.LoadConfig(sdk.LoadOptions{Dirs: dirs, Getenv: r.env.Getenv,
@@ -49,8 +51,9 @@ func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, 
 		r.warn.warn(res.Warning)
 	}
 	if !res.Record {
-		return off, false, cfg
+		return off, false, nil
 	}
+	up := r.scheduleUpload(cfg)
 	opts := []sdk.Option{
 		sdk.WithVersion(r.env.Version),
 		sdk.WithWarn(r.warn.warn),
@@ -63,19 +66,16 @@ func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, 
 		}
 	}
 	opts = append(opts, r.env.TelemetryOptions...)
-	return sdk.Start(ctx, cfg, opts...), res.FirstRun, cfg
+	return sdk.Start(ctx, cfg, opts...), res.FirstRun, up
 }
 
 // endTelemetry runs when the user's command and its output are done: it
-// persists the session's events (within sdk.DefaultShutdownTimeout), then,
-// if this run recorded any, starts the background upload when one is due.
-// Nothing here waits on the network: the upload is another process.
-func (r *run) endTelemetry(ctx context.Context, client *sdk.Client, cfg sdk.Config) {
-	recorded := client.Enabled()
+// persists the session's events (within sdk.DefaultShutdownTimeout) and
+// reports a scheduled upload that could not start. Nothing here waits on
+// the network: the upload is another process, which waits for this one.
+func (r *run) endTelemetry(ctx context.Context, client *sdk.Client, up scheduledUpload) {
 	client.Shutdown(context.WithoutCancel(ctx))
-	if recorded {
-		r.scheduleUpload(cfg)
-	}
+	up.wait(r.warn.warn)
 }
 
 func doNotTrack(getenv func(string) string) bool {
