@@ -68,7 +68,7 @@ func (h home) caro(t *testing.T, args ...string) (stdout, stderr string, code in
 // ollamaServer speaks Ollama's /api/chat and answers with a command that
 // embeds the user's whole request, from a model whose name may be hostile:
 // the worst a real model could do.
-func ollamaServer(t *testing.T) *httptest.Server {
+func ollamaServer(t testing.TB) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/chat" {
 			http.NotFound(w, r)

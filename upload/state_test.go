@@ -197,3 +197,55 @@ func FuzzParseRetryAfter(f *testing.F) {
 		}
 	})
 }
+
+// DueFile reads the schedule without encoding/json when the file is as
+// save writes it (quickSchedule) and with it otherwise; either way it must
+// decide as LoadState and Due do.
+func TestDueFileReadsEveryStateFileAsEncodingJSONDoes(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 123456789, time.UTC)
+	day := 24 * time.Hour
+	saved := func(st State) string {
+		path := filepath.Join(t.TempDir(), "state.json")
+		if err := st.save(path); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		return string(b)
+	}
+	cases := []struct {
+		name  string
+		file  string
+		quick bool // quickSchedule reads it
+	}{
+		{"saved, never attempted", saved(State{}), true},
+		{"saved, attempted", saved(State{LastAttempt: t0, LastSuccess: t0}), true},
+		{"saved, backing off", saved(State{LastAttempt: t0, Failures: 3, NextAttempt: t0.Add(40 * time.Hour),
+			LastError: `server said "next_attempt":"2099-01-01T00:00:00Z"`}), true},
+		{"saved, in another zone", saved(State{LastAttempt: t0.In(time.FixedZone("X", 5*3600))}), true},
+		{"hand-written with spaces", `{ "last_attempt": "2026-11-26T09:00:00Z", "next_attempt": "2026-11-28T09:00:00Z" }`, false},
+		{"next_attempt first", `{"next_attempt":"2026-11-28T09:00:00Z","last_attempt":"2026-11-26T09:00:00Z"}`, false},
+		{"next_attempt after another field", `{"last_attempt":"2026-11-26T09:00:00Z","failures":2,"next_attempt":"2026-11-28T09:00:00Z"}`, false},
+		{"a time that is not RFC 3339", `{"last_attempt":"yesterday"}`, false},
+		{"an escaped time", `{"last_attempt":"2026-11-26T09:00:00\u005a"}`, false},
+		{"not JSON", `{not json`, false},
+		{"truncated", `{"last_attempt":"2026-11-26T09:0`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, _, ok := quickSchedule([]byte(tc.file)); ok != tc.quick {
+				t.Errorf("quickSchedule ok = %v, want %v for %s", ok, tc.quick, tc.file)
+			}
+			spool := filepath.Join(t.TempDir(), "telemetry.db")
+			if err := os.WriteFile(StatePath(spool), []byte(tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st, _ := LoadState(StatePath(spool))
+			for _, now := range []time.Time{t0.Add(-time.Hour), t0.Add(time.Hour), t0.Add(day + time.Hour),
+				t0.Add(41 * time.Hour), t0.Add(3 * day)} {
+				if got, want := DueFile(spool, day, now), st.Due(day, now); got != want {
+					t.Errorf("DueFile at %v = %v, LoadState+Due = %v, for %s", now, got, want, tc.file)
+				}
+			}
+		})
+	}
+}

@@ -45,21 +45,18 @@ func UploadLogPath(spoolPath string) string { return spoolPath + ".upload.log" }
 type scheduledUpload <-chan error
 
 // scheduleUpload starts the background upload, when one is due and the
-// configuration allows it (not air-gapped), on a goroutine of its own.
-// It reads one small file and opens no database.
+// configuration allows it (not air-gapped), on a goroutine of its own. It
+// reads one small file (upload.DueFile) and opens no database.
 func (r *run) scheduleUpload(cfg sdk.Config) scheduledUpload {
 	if r.env.Detach == nil || cfg.AirGapped {
 		return nil
 	}
-	spool, now := cfg.Dirs.SpoolFile(), r.env.Now()
+	spool := cfg.Dirs.SpoolFile()
+	if !upload.DueFile(spool, cfg.BatchInterval, r.env.Now()) {
+		return nil
+	}
 	done := make(chan error, 1)
-	go func() {
-		if !upload.DueFile(spool, cfg.BatchInterval, now) {
-			done <- nil
-			return
-		}
-		done <- r.env.Detach(backgroundFlushArgs, UploadLogPath(spool))
-	}()
+	go func() { done <- r.env.Detach(backgroundFlushArgs, UploadLogPath(spool)) }()
 	return done
 }
 
