@@ -65,8 +65,10 @@ type Env struct {
 	TelemetryOptions []sdk.Option
 	// Detach starts caro with args as a detached process that outlives
 	// this one, its output going to logPath: the scheduled upload (see
-	// scheduleUpload). OSEnv sets StartDetached; nil starts nothing, so a
-	// test's in-process run never spawns a process.
+	// scheduleUpload). It is called on a goroutine of its own, while the
+	// run goes on. OSEnv sets StartDetached, whose process waits for this
+	// one to exit before it begins (unix); nil starts nothing, so a test's
+	// in-process run never spawns a process.
 	Detach func(args []string, logPath string) error
 }
 
