@@ -5,13 +5,16 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -358,6 +361,77 @@ func TestScheduledUploadDeliversInTheBackground(t *testing.T) {
 	}
 	if pending != 3 {
 		t.Errorf("%d events pending after the second run, want its 3", pending)
+	}
+}
+
+// The scheduled upload starts while the run still works, as a shell in
+// the idle scheduling class that sends nothing; once the run has exited it
+// becomes caro and sends, the run's own events included.
+func TestScheduledUploadWaitsForTheRunToExit(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	t.Parallel()
+	const think = 2 * time.Second // the model's time to answer
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(think)
+		json.NewEncoder(w).Encode(map[string]any{"model": "m", "done": true,
+			"message": map[string]string{"role": "assistant", "content": "ls -la"}})
+	}))
+	t.Cleanup(llm.Close)
+	rv := newReceiver(t)
+	h := uploadHome(t, fmt.Sprintf("enabled = true\nendpoint = %q\n\n[backend]\nollama_url = %q\n", rv.URL, llm.URL))
+
+	type result struct {
+		stdout string
+		code   int
+	}
+	done := make(chan result, 1)
+	go func() {
+		stdout, _, code, _ := h.run(t, nil, "--backend", "ollama", "list files")
+		done <- result{stdout, code}
+	}()
+	pids := startedUploads(h)
+	if len(pids) != 1 {
+		t.Fatalf("no upload started while the run waited for the model (log: %q)", readFile(h.uploadLog()))
+	}
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pids[0]))
+	stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pids[0]))
+	select {
+	case <-done:
+		t.Fatal("the run ended before the upload could be looked at")
+	default:
+	}
+	if !bytes.HasPrefix(cmdline, []byte("/bin/sh\x00")) {
+		t.Errorf("during the run the upload is %q, want the waiting /bin/sh", cmdline)
+	}
+	// policy is the 41st field of stat; the command name (2nd) is in
+	// parentheses and may hold spaces.
+	if i := bytes.LastIndexByte(stat, ')'); i < 0 {
+		t.Errorf("unreadable stat %q", stat)
+	} else if f := strings.Fields(string(stat[i+1:])); len(f) < 39 || f[38] != "5" {
+		t.Errorf("the upload's scheduling policy is not SCHED_IDLE (5): stat %q", stat)
+	}
+	if n, _ := rv.got(); n != 0 {
+		t.Errorf("the upload sent %d requests while the run was still going", n)
+	}
+
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(think + 30*time.Second):
+		t.Fatal("the run did not end")
+	}
+	if res.code != 0 || res.stdout != "ls -la\n" {
+		t.Fatalf("caro = %d, %q", res.code, res.stdout)
+	}
+	var records []gotRecord
+	if !waitFor(15*time.Second, func() bool { _, records = rv.got(); return len(records) >= 3 }) {
+		t.Fatalf("the server got %v within 15 s of the run's exit, want its events; upload log: %q",
+			records, readFile(h.uploadLog()))
+	}
+	if first, last := records[0].name, records[len(records)-1].name; first != "session.start" || last != "session.end" {
+		t.Errorf("the server got %v, want the run's session from start to end", records)
 	}
 }
 
