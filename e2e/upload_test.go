@@ -154,30 +154,6 @@ func (bh *blackHole) count() int {
 	return len(bh.conns)
 }
 
-// untouchable is a listener that fails the test on any connection.
-func untouchable(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Errorf("air-gapped caro connected to the endpoint (from %s)", c.RemoteAddr())
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return "http://" + ln.Addr().String()
-}
-
 // uploadHome is a throw-away user whose config.toml holds the given
 // [telemetry] lines.
 func uploadHome(t testing.TB, telemetry string) home {
@@ -476,7 +452,7 @@ func TestBlackholedUploadNeitherHoldsTheRunNorLingers(t *testing.T) {
 // due uploads, flush (by hand and as the scheduled child), delete-remote.
 func TestAirGappedNeverConnects(t *testing.T) {
 	t.Parallel()
-	endpoint := untouchable(t)
+	endpoint := otlptest.Untouchable(t)
 	for _, c := range []struct {
 		name, config string
 		env          []string

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"caro.sh/telemetry/internal/otlptest"
 )
 
 var deletionIDs = []string{"ffeeddccbbaa9988", "0123456789abcdef", "0123456789abcdef", "a1b2c3d4e5f60718"}
@@ -39,7 +41,7 @@ func TestDeletionRequestCarriesOnlyTheIDs(t *testing.T) {
 }
 
 func TestDeletionRequestRefusesAnythingButSessionIDs(t *testing.T) {
-	opts := testOptions(refuseAll(t), newClock())
+	opts := testOptions(otlptest.Untouchable(t), newClock())
 	for _, ids := range [][]string{
 		nil,
 		{"0123456789ABCDEF"},

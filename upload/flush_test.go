@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/internal/otlptest"
 )
 
 // TestFailureTable runs every row of the spec's failure table against a
@@ -280,7 +281,7 @@ func TestReplayedRecordsAreTheSpooledEvents(t *testing.T) {
 // TestOTLPEnvironmentIsIgnored sets every OTEL_* variable that could
 // redirect, weaken or enrich the upload; none may apply.
 func TestOTLPEnvironmentIsIgnored(t *testing.T) {
-	elsewhere := refuseAll(t)
+	elsewhere := otlptest.Untouchable(t)
 	for k, v := range map[string]string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT":                 elsewhere,
 		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT":            elsewhere + "/v1/logs",
@@ -321,7 +322,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	c := newClock()
 	sp := newSpool(t, c)
 	fillSpool(t, sp, 2, c.Now())
-	target := refuseAll(t)
+	target := otlptest.Untouchable(t)
 	srv := newOTLPServer(t, code(http.StatusTemporaryRedirect, "Location", target+"/v1/logs"))
 	res, err := Flush(context.Background(), sp, testOptions(srv.URL, c))
 	var se *SendError
@@ -334,7 +335,7 @@ func TestAirGappedFlushOpensNoConnection(t *testing.T) {
 	c := newClock()
 	sp := newSpool(t, c)
 	fillSpool(t, sp, 3, c.Now())
-	opts := testOptions(refuseAll(t), c)
+	opts := testOptions(otlptest.Untouchable(t), c)
 	opts.AirGapped = true
 	if _, err := Flush(context.Background(), sp, opts); !errors.Is(err, ErrAirGapped) {
 		t.Fatalf("Flush = %v, want ErrAirGapped", err)
@@ -350,7 +351,7 @@ func TestAirGappedFlushOpensNoConnection(t *testing.T) {
 func TestFlushOfAnEmptySpoolSendsNothing(t *testing.T) {
 	c := newClock()
 	sp := newSpool(t, c)
-	res, err := Flush(context.Background(), sp, testOptions(refuseAll(t), c))
+	res, err := Flush(context.Background(), sp, testOptions(otlptest.Untouchable(t), c))
 	if err != nil || res != (Result{}) {
 		t.Fatalf("Flush = %+v, %v; want nothing done", res, err)
 	}

@@ -344,27 +344,3 @@ func closedPort(t testing.TB) string {
 	_ = ln.Close()
 	return "http://" + addr
 }
-
-// refuseAll is a listener that fails the test on any connection.
-func refuseAll(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Errorf("connection from %s to a listener that must stay untouched", c.RemoteAddr())
-			_ = c.Close()
-		}
-	}()
-	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
-	return "http://" + ln.Addr().String()
-}

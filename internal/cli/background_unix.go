@@ -8,6 +8,10 @@ import (
 	"syscall"
 )
 
+// lowestNice is the lowest CPU priority of a nice value: the background
+// upload's, where no idle scheduling class is set (backgroundPriority).
+const lowestNice = 19
+
 // gateShell runs the exit gate. POSIX puts sh here.
 const gateShell = "/bin/sh"
 

@@ -28,7 +28,7 @@ func backgroundPriority(pid int) {
 	param := struct{ priority int32 }{0}
 	_, _, errno := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(pid), schedIdle, uintptr(unsafe.Pointer(&param)))
 	if errno != 0 {
-		_ = syscall.Setpriority(syscall.PRIO_PROCESS, pid, 19)
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, pid, lowestNice)
 	}
 	_, _, _ = syscall.RawSyscall(syscall.SYS_IOPRIO_SET, ioprioWhoProcess, uintptr(pid), ioprioClassBE<<ioprioClassShift|ioprioLowest)
 }

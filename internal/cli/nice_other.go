@@ -6,5 +6,5 @@ import "syscall"
 
 // backgroundPriority gives process pid the lowest CPU priority.
 func backgroundPriority(pid int) {
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, pid, 19)
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, pid, lowestNice)
 }

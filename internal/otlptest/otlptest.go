@@ -7,7 +7,10 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"sync"
+	"testing"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	"google.golang.org/protobuf/proto"
@@ -51,4 +54,30 @@ func Decode(body io.Reader) (*collogspb.ExportLogsServiceRequest, error) {
 		return nil, fmt.Errorf("protobuf: %w", err)
 	}
 	return &req, nil
+}
+
+// Untouchable starts a listener on 127.0.0.1 that fails the test on any
+// connection (an air-gapped or refusing caro must never reach it) and
+// returns its URL. It closes with the test.
+func Untouchable(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Errorf("connection from %s to a listener that must stay untouched", c.RemoteAddr())
+			_ = c.Close()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	return "http://" + ln.Addr().String()
 }
