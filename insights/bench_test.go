@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exporter/sqlitespool"
 )
 
@@ -27,7 +28,7 @@ func benchStore(b *testing.B, sessions int) (string, int) {
 	total := 0
 	var batch []sqlitespool.Event
 	add := func(line string) {
-		name, ts, attrs, err := sqlitespool.DecodePayload([]byte(line))
+		name, ts, attrs, err := event.Decode([]byte(line))
 		if err != nil {
 			b.Fatalf("%s: %v", line, err)
 		}
@@ -35,7 +36,7 @@ func benchStore(b *testing.B, sessions int) (string, int) {
 	}
 	for i := range sessions {
 		day := time.Date(2026, 11, 9+i%14, 0, 0, 0, 0, time.UTC).Add(time.Duration(i%86400) * time.Second)
-		ts := func(s int) string { return day.Add(time.Duration(s) * time.Second).Format(sqlitespool.TimestampLayout) }
+		ts := func(s int) string { return day.Add(time.Duration(s) * time.Second).Format(event.TimestampLayout) }
 		sid := fmt.Sprintf("%016x", i)
 		os, backend := oses[i%3], backends[i%4]
 		add(fmt.Sprintf(`{"event":"session.start","timestamp":%q,"session_id":%q,"caro_version":"1.1.0","platform":{"os":%q,"arch":"x86_64","shell":"bash"},"backend_config":{"primary":%q,"fallback_enabled":true},"is_first_run":%t}`,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exporter/sqlitespool"
 )
 
@@ -40,7 +41,7 @@ func loadStore(t *testing.T) string {
 	var evs []sqlitespool.Event
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		name, ts, attrs, err := sqlitespool.DecodePayload(sc.Bytes())
+		name, ts, attrs, err := event.Decode(sc.Bytes())
 		if err != nil {
 			t.Fatalf("decode %s: %v", sc.Text(), err)
 		}

@@ -19,9 +19,9 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
-	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/event/pdataconv"
 	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter"
-	"caro.sh/telemetry/internal/pdataschema"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/processor/redaction/redactionprocessor"
 	"caro.sh/telemetry/receiver/caroreceiver"
@@ -101,9 +101,9 @@ func BenchmarkPipelineInProcess(b *testing.B) {
 		lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 		for i := range lrs.Len() {
 			lr := lrs.At(i)
-			attrs := pdataschema.AppendAttrs(nil, lr.Attributes())
-			_, attrs = sqlitespool.SplitRecordUID(attrs)
-			p, err := sqlitespool.EncodePayload(lr.EventName(), lr.Timestamp().AsTime(), attrs)
+			attrs := pdataconv.AppendAttrs(nil, lr.Attributes())
+			_, attrs = event.SplitRecordUID(attrs)
+			p, err := event.Encode(lr.EventName(), lr.Timestamp().AsTime(), attrs)
 			if err != nil {
 				b.Fatal(err)
 			}

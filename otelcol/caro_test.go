@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/sdk"
@@ -76,7 +77,7 @@ func (c *client) events(t testing.TB, sp *sqlitespool.Spool) map[string]string {
 	}
 	out := make(map[string]string, len(evs))
 	for _, ev := range evs {
-		p, err := sqlitespool.EncodePayload(ev.Name, ev.Time, ev.Attrs)
+		p, err := event.Encode(ev.Name, ev.Time, ev.Attrs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func (c *client) payloads(t testing.TB, sp *sqlitespool.Spool) []json.RawMessage
 	}
 	var out []json.RawMessage
 	for _, ev := range evs {
-		p, err := sqlitespool.EncodePayload(ev.Name, ev.Time, ev.Attrs)
+		p, err := event.Encode(ev.Name, ev.Time, ev.Attrs)
 		if err != nil {
 			t.Fatal(err)
 		}

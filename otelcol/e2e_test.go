@@ -12,7 +12,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
-	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/sdk"
@@ -64,11 +64,11 @@ func TestCaroSessionsArriveExactlyOnce(t *testing.T) {
 	// Only allowlisted fields: each stored payload decodes to exactly its
 	// schema fields (DecodePayload drops any other key, so compare sizes).
 	for _, r := range rows {
-		name, ts, attrs, err := sqlitespool.DecodePayload([]byte(r.payload))
+		name, ts, attrs, err := event.Decode([]byte(r.payload))
 		if err != nil {
 			t.Fatalf("stored payload %s: %v", r.payload, err)
 		}
-		again, _ := sqlitespool.EncodePayload(name, ts, attrs)
+		again, _ := event.Encode(name, ts, attrs)
 		if string(again) != r.payload {
 			t.Errorf("stored payload has keys outside the schema: %s", r.payload)
 		}

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/schema"
 )
@@ -334,7 +335,7 @@ func TestDebugPrintsWhatIsStored(t *testing.T) {
 		t.Fatalf("debug line %q: %v", buf.String(), err)
 	}
 	evs := readSpool(t, dirs)
-	stored, err := sqlitespool.EncodePayload(evs[0].Name, evs[0].Time, evs[0].Attrs)
+	stored, err := event.Encode(evs[0].Name, evs[0].Time, evs[0].Attrs)
 	if err != nil || string(stored) != line {
 		t.Errorf("debug printed\n%s\nspool holds\n%s", line, stored)
 	}

@@ -9,8 +9,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
-	"caro.sh/telemetry/exporter/sqlitespool"
-	"caro.sh/telemetry/internal/otelattr"
+	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/event/otelconv"
 	"caro.sh/telemetry/schema"
 )
 
@@ -25,11 +25,11 @@ type debugProcessor struct {
 func (d *debugProcessor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	attrs := make([]schema.Attr, 0, r.AttributesLen())
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		a, _ := otelattr.FromKeyValue(kv)
+		a, _ := otelconv.FromKeyValue(kv)
 		attrs = append(attrs, a)
 		return true
 	})
-	if b, err := sqlitespool.EncodePayload(r.EventName(), r.Timestamp(), attrs); err == nil {
+	if b, err := event.Encode(r.EventName(), r.Timestamp(), attrs); err == nil {
 		d.mu.Lock()
 		fmt.Fprintf(d.w, "caro telemetry: %s\n", b)
 		d.mu.Unlock()

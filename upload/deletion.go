@@ -2,7 +2,6 @@ package upload
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,7 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 
-	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/schema"
 )
 
@@ -148,15 +147,14 @@ func (d DeletionRequest) record() log.Record {
 	return r
 }
 
-// MarshalJSON writes the request as an event of the air-gapped export:
-// {"event":"deletion.request","timestamp":...,"request_id":...,"session_ids":[...]}.
-// In air-gapped mode `caro telemetry delete-remote` puts it in the next
-// export instead of sending it.
-func (d DeletionRequest) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Event      string   `json:"event"`
-		Timestamp  string   `json:"timestamp"`
-		RequestID  string   `json:"request_id"`
-		SessionIDs []string `json:"session_ids"`
-	}{EventDeletionRequest, d.Time.UTC().Format(sqlitespool.TimestampLayout), d.RequestID, d.SessionIDs})
+// Encoded returns the request as an event of the air-gapped export, in
+// the one encoding of every event (event.Encode):
+// {"event":"deletion.request","timestamp":...,"session_ids":[...]}. In
+// air-gapped mode `caro telemetry delete-remote` puts it in the next
+// export instead of sending it. Its uid is not in it, as for every
+// exported event: the collector derives a name-based one from these bytes,
+// so the same request submitted twice is applied once.
+func (d DeletionRequest) Encoded() ([]byte, error) {
+	return event.Encode(EventDeletionRequest, d.Time,
+		[]schema.Attr{{Key: AttrSessionIDs, Value: schema.StringList(d.SessionIDs)}})
 }

@@ -2,12 +2,12 @@ package upload
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/internal/otlptest"
 )
 
@@ -107,25 +107,25 @@ func TestDeletionRequestFailures(t *testing.T) {
 }
 
 // TestDeletionRequestForTheExport: the air-gapped export carries the same
-// request as JSON.
+// request in the events' one encoding, and nothing the schema does not
+// declare.
 func TestDeletionRequestForTheExport(t *testing.T) {
-	d, err := NewDeletionRequest(deletionIDs, time.Date(2026, 11, 26, 9, 30, 0, 123e6, time.UTC))
+	at := time.Date(2026, 11, 26, 9, 30, 0, 123e6, time.UTC)
+	d, err := NewDeletionRequest(deletionIDs, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(d)
+	b, err := d.Encoded()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got map[string]any
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
+	const want = `{"event":"deletion.request","timestamp":"2026-11-26T09:30:00.123Z",` +
+		`"session_ids":["0123456789abcdef","a1b2c3d4e5f60718","ffeeddccbbaa9988"]}`
+	if string(b) != want {
+		t.Errorf("encoded %s, want %s", b, want)
 	}
-	want := map[string]any{
-		"event": EventDeletionRequest, "timestamp": "2026-11-26T09:30:00.123Z", "request_id": d.RequestID,
-		"session_ids": []any{"0123456789abcdef", "a1b2c3d4e5f60718", "ffeeddccbbaa9988"},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("JSON %s, want %v", b, want)
+	name, ts, attrs, err := event.Decode(b)
+	if err != nil || name != EventDeletionRequest || !ts.Equal(at) || len(attrs) != 1 {
+		t.Errorf("decoded %s %v %v, %v", name, ts, attrs, err)
 	}
 }

@@ -14,7 +14,7 @@
 //	  -> one log.Record per event: EventName, Timestamp, the fields as
 //	     typed attributes, log.record.uid = the event's stable EventID,
 //	     ObservedTimestamp = when it was spooled, severity INFO
-//	  -> Logger.Emit on an sdk/log LoggerProvider carrying sdk.Resource(version)
+//	  -> Logger.Emit on an sdk/log LoggerProvider carrying otelconv.Resource(version)
 //	     (service.name=caro, service.version) and one processor that only
 //	     collects the batch
 //	  -> otlploghttp Exporter.Export, synchronously: protobuf, gzip,
@@ -92,7 +92,7 @@
 // OTEL_LOGRECORD_ATTRIBUTE_* cannot truncate ids. sdk/log merges
 // OTEL_RESOURCE_ATTRIBUTES into any resource it is given, with no option
 // to prevent it: when that happened, the guard replaces the resource of
-// the encoded request by sdk.Resource(version) before it leaves. Records are
+// the encoded request by otelconv.Resource(version) before it leaves. Records are
 // emitted with a fresh context, so no trace or span id is attached.
 // Redirects are not followed: telemetry goes to the configured host or
 // nowhere. With Options.AirGapped every call returns ErrAirGapped before

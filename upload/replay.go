@@ -13,10 +13,9 @@ import (
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"caro.sh/telemetry/event/otelconv"
 	"caro.sh/telemetry/exporter/sqlitespool"
-	"caro.sh/telemetry/internal/otelattr"
 	"caro.sh/telemetry/schema"
-	"caro.sh/telemetry/sdk"
 )
 
 // AttrRecordUID is the OpenTelemetry semantic convention attribute that
@@ -52,7 +51,7 @@ func newSender(ctx context.Context, s settings) (*sender, error) {
 		snd.ownClient = newTransport()
 		client.Transport = snd.ownClient
 	}
-	snd.transport = &guard{next: client.Transport, resource: sdk.Resource(s.Version)}
+	snd.transport = &guard{next: client.Transport, resource: otelconv.Resource(s.Version)}
 	if snd.transport.next == nil {
 		snd.transport.next = http.DefaultTransport
 	}
@@ -82,7 +81,7 @@ func newSender(ctx context.Context, s settings) (*sender, error) {
 	snd.exporter = exp
 	snd.proc = &batchProcessor{}
 	snd.provider = sdklog.NewLoggerProvider(
-		sdklog.WithResource(sdk.Resource(s.Version)), // service.name=caro, service.version: nothing else
+		sdklog.WithResource(otelconv.Resource(s.Version)), // service.name=caro, service.version: nothing else
 		sdklog.WithProcessor(snd.proc),
 		// Explicit, so that OTEL_LOGRECORD_ATTRIBUTE_* cannot truncate an
 		// id or drop a field on the way out.
@@ -204,7 +203,7 @@ func eventRecord(ev *sqlitespool.Event) log.Record {
 	kvs := make([]attribute.KeyValue, 0, len(ev.Attrs)+1)
 	kvs = append(kvs, attribute.String(AttrRecordUID, ev.EventID))
 	for _, a := range ev.Attrs {
-		if kv, ok := otelattr.KeyValue(a); ok {
+		if kv, ok := otelconv.ToKeyValue(a); ok {
 			kvs = append(kvs, kv)
 		}
 	}

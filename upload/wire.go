@@ -26,7 +26,7 @@ import (
 //     resource.Environment() under the given resource, so
 //     OTEL_RESOURCE_ATTRIBUTES (host.name=..., user.name=...) would ride
 //     along with Caro's records, and there is no option to prevent it.
-//     When the records' resource is not exactly sdk.Resource(version), the
+//     When the records' resource is not exactly otelconv.Resource(version), the
 //     request body is decoded and every resource replaced by it. In the
 //     usual case (no such variable) the body passes untouched.
 type guard struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exporter/sqlitespool"
 )
 
@@ -58,7 +59,7 @@ func cmdStore(ts *testscript.TestScript, neg bool, args []string) {
 	var evs []sqlitespool.Event
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		name, at, attrs, err := sqlitespool.DecodePayload(sc.Bytes())
+		name, at, attrs, err := event.Decode(sc.Bytes())
 		ts.Check(err)
 		evs = append(evs, sqlitespool.Event{Name: name, Time: at, Attrs: attrs})
 	}

@@ -9,13 +9,13 @@
 // attributes = the schema's flattened fields). The redaction processor
 // passes on only what the schema allows; its next processor hands batches
 // to the SDK face here, InboxExporter, which encodes each record as the
-// spec's JSON payload (EncodePayload: "event", "timestamp", then the fields
+// spec's JSON payload (event.Encode: "event", "timestamp", then the fields
 // in schema order, dotted keys nested back) and appends the batch to
 // <spool>.inbox in one write (microseconds, no SQLite in the process). The
 // next Open of the spool stores every staged event in one transaction (see
 // inbox.go), so a short-lived process never pays for SQLite at exit.
 //
-// Readers get Events back with Pending or List, which decode the payload by the schema (DecodePayload);
+// Readers get Events back with Pending or List, which decode the payload by the schema (event.Decode);
 // the uploader marks what it sent with MarkTransmitted, an air-gapped
 // export records itself with SetExportID.
 //

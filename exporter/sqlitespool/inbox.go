@@ -3,7 +3,6 @@ package sqlitespool
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"caro.sh/telemetry/event"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
 
@@ -29,7 +29,7 @@ import (
 // longer the inbox, and writes again to the new one.
 //
 // The inbox holds exactly what the spool would hold: events that passed
-// redaction, encoded by EncodePayload.
+// redaction, encoded by event.Encode.
 
 // InboxPath is where events for the spool at spoolPath are staged.
 func InboxPath(spoolPath string) string { return spoolPath + ".inbox" }
@@ -48,30 +48,6 @@ func Exists(path string) bool {
 	}
 	claims, _ := filepath.Glob(InboxPath(path) + claimInfix + "*")
 	return len(claims) > 0
-}
-
-// inboxLine is one staged line: an event or counters.
-type inboxLine struct {
-	ID       string           `json:"id,omitempty"`
-	At       string           `json:"at,omitempty"`
-	Event    json.RawMessage  `json:"event,omitempty"`
-	Counters map[string]int64 `json:"counters,omitempty"`
-}
-
-// appendInboxEvent appends the inboxLine of one event, newline included,
-// as encoding/json would write it. By hand because this runs in every
-// recording caro process, once: there encoding/json's first use of a type
-// (reflection, then compacting the payload it cannot know is compact)
-// costs a tenth of a millisecond. payload is the event's compact JSON
-// object (appendPayload).
-func appendInboxEvent(buf []byte, id, at string, payload []byte) []byte {
-	buf = append(buf, `{"id":`...)
-	buf = appendString(buf, id)
-	buf = append(buf, `,"at":`...)
-	buf = appendString(buf, at)
-	buf = append(buf, `,"event":`...)
-	buf = append(buf, payload...)
-	return append(buf, "}\n"...)
 }
 
 // InboxExporter is the SDK log exporter of short-lived processes: it stages
@@ -116,7 +92,7 @@ func (e *InboxExporter) Export(_ context.Context, records []sdklog.Record) error
 		return nil
 	}
 	var buf bytes.Buffer
-	at := formatTime(e.opts.Now())
+	at := event.FormatStoreTime(e.opts.Now())
 	var invalid int64
 	var firstInvalid error
 	var line []byte
@@ -124,7 +100,7 @@ func (e *InboxExporter) Export(_ context.Context, records []sdklog.Record) error
 	for i := range records {
 		ev, err := eventFromRecord(&records[i], e.opts)
 		if err == nil && ev.EventID == "" {
-			ev.EventID, err = newEventID()
+			ev.EventID, err = event.NewRecordUID()
 		}
 		if err != nil {
 			invalid++
@@ -133,7 +109,7 @@ func (e *InboxExporter) Export(_ context.Context, records []sdklog.Record) error
 			}
 			continue
 		}
-		line = appendInboxEvent(line[:0], ev.EventID, at, ev.payload)
+		line = event.AppendLine(line[:0], ev.EventID, at, ev.payload)
 		buf.Write(line)
 		n++
 	}
@@ -176,8 +152,7 @@ func (e *InboxExporter) stage(lines []byte, n int, counters map[string]int64) {
 			out = nil
 		}
 		if len(counters) > 0 {
-			line, _ := json.Marshal(inboxLine{Counters: counters})
-			out = append(append(append([]byte(nil), out...), line...), '\n')
+			out = event.AppendCountersLine(append([]byte(nil), out...), counters)
 		}
 		return out
 	})
@@ -291,8 +266,8 @@ func (s *Spool) ingestClaim(ctx context.Context, claim string) error {
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
-		var l inboxLine
-		if json.Unmarshal(raw, &l) != nil {
+		l, err := event.ParseLine(raw)
+		if err != nil {
 			counters[CounterInboxMalformed]++
 			continue
 		}
@@ -302,12 +277,12 @@ func (s *Spool) ingestClaim(ctx context.Context, claim string) error {
 		if len(l.Event) == 0 {
 			continue
 		}
-		name, ts, attrs, err := DecodePayload(l.Event)
+		name, ts, attrs, err := event.Decode(l.Event)
 		if err != nil || l.ID == "" {
 			counters[CounterInboxMalformed]++
 			continue
 		}
-		at, _ := parseTime(l.At)
+		at, _ := event.ParseStoreTime(l.At)
 		evs = append(evs, Event{EventID: l.ID, Name: name, Time: ts, Attrs: attrs, CreatedAt: at})
 	}
 	if _, err := s.appendEvents(ctx, evs, counters, true); err != nil {

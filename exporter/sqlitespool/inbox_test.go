@@ -2,7 +2,6 @@ package sqlitespool
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -261,39 +260,4 @@ func BenchmarkInboxSession(b *testing.B) {
 	}
 	b.StopTimer()
 	provider.Shutdown(ctx)
-}
-
-// The inbox's lines are written by hand (appendInboxEvent) and read with
-// encoding/json: each must be one line that encoding/json reads back as the
-// inboxLine it would have written itself (it writes <, > and & escaped,
-// which decodes the same).
-func TestInboxLinesReadBackAsWritten(t *testing.T) {
-	for _, tc := range []struct {
-		name, id, at, payload string
-	}{
-		{"typical", "0193a0c4-8f2e-7d4b-9a1c-2b3d4e5f6a7b", "2026-11-26T15:47:15.123456789Z",
-			`{"event":"session.start","timestamp":"2026-11-26T15:47:15Z","backend":"static"}`},
-		{"quotes and controls", "a\"b\\c\n\t\x01\r", "\u2028<>&", `{"event":"x"}`},
-		{"invalid UTF-8", "\xff\xfe", "é", `{}`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := appendInboxEvent([]byte("kept "), tc.id, tc.at, []byte(tc.payload))
-			line, ok := strings.CutPrefix(string(got), "kept ")
-			if !ok || strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "}\n") {
-				t.Fatalf("not one line appended: %q", got)
-			}
-			var g inboxLine
-			if err := json.Unmarshal([]byte(line), &g); err != nil {
-				t.Fatalf("%s: %v", line, err)
-			}
-			want, _ := json.Marshal(inboxLine{ID: tc.id, At: tc.at, Event: json.RawMessage(tc.payload)})
-			var w inboxLine
-			if err := json.Unmarshal(want, &w); err != nil {
-				t.Fatal(err)
-			}
-			if g.ID != w.ID || g.At != w.At || string(g.Event) != string(w.Event) || g.Counters != nil {
-				t.Errorf("read back %+v, want %+v", g, w)
-			}
-		})
-	}
 }

@@ -6,7 +6,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
-	"caro.sh/telemetry/internal/otelattr"
+	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/event/otelconv"
 	"caro.sh/telemetry/schema"
 )
 
@@ -33,9 +34,9 @@ func eventFromRecord(r *sdklog.Record, opts Options) (Event, error) {
 	attrs := make([]schema.Attr, 0, r.AttributesLen())
 	var bad error
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		v, ok := otelattr.FromValue(kv.Value)
+		v, ok := otelconv.FromValue(kv.Value)
 		if !ok {
-			bad = fmt.Errorf("%w: %s: field %q has unsupported kind %s", ErrPayload, r.EventName(), kv.Key, kv.Value.Type())
+			bad = fmt.Errorf("%w: %s: field %q has unsupported kind %s", event.ErrInvalid, r.EventName(), kv.Key, kv.Value.Type())
 			return false
 		}
 		attrs = append(attrs, schema.Attr{Key: string(kv.Key), Value: v})
@@ -44,31 +45,11 @@ func eventFromRecord(r *sdklog.Record, opts Options) (Event, error) {
 	if bad != nil {
 		return Event{}, bad
 	}
-	p, err := EncodePayload(r.EventName(), ts, attrs)
+	p, err := event.Encode(r.EventName(), ts, attrs)
 	if err != nil {
 		return Event{}, err
 	}
 	ev := Event{Name: r.EventName(), Time: ts, payload: p}
-	ev.EventID, ev.Attrs = SplitRecordUID(attrs)
+	ev.EventID, ev.Attrs = event.SplitRecordUID(attrs)
 	return ev, nil
-}
-
-// SplitRecordUID removes the transport field log.record.uid from attrs (in
-// place) and returns its value ("" when absent) and the remaining fields.
-// The spool keeps the id in its own column, never in the payload.
-func SplitRecordUID(attrs []schema.Attr) (string, []schema.Attr) {
-	uid := ""
-	n := 0
-	for _, a := range attrs {
-		if a.Key == schema.KeyRecordUID {
-			if a.Value.Type == schema.TypeString && uid == "" {
-				uid = a.Value.Str
-			}
-			continue
-		}
-		attrs[n] = a
-		n++
-	}
-	clear(attrs[n:])
-	return uid, attrs[:n]
 }

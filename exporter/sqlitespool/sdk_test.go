@@ -10,7 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"caro.sh/telemetry/internal/otelattr"
+	"caro.sh/telemetry/event/otelconv"
 	"caro.sh/telemetry/schema"
 )
 
@@ -34,7 +34,7 @@ func (l *errorLog) all() []error {
 
 // kv converts a schema attribute into the OTel attribute the SDK emits.
 func kv(a schema.Attr) attribute.KeyValue {
-	out, ok := otelattr.KeyValue(a)
+	out, ok := otelconv.ToKeyValue(a)
 	if !ok {
 		panic("no attribute for type " + a.Value.Type.String())
 	}

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/schema"
 )
 
@@ -85,22 +84,11 @@ func (o *Options) normalizeServer() error {
 	return nil
 }
 
-// NameBasedEventID returns the id of an event that arrived without one (an
-// air-gapped export file, a POST /v1/events batch): a UUID v5 of its
-// payload, so that the same event uploaded twice is stored once.
-func NameBasedEventID(payload []byte) string {
-	return uuid.NewSHA1(eventIDSpace, payload).String()
-}
-
-// eventIDSpace is the UUID namespace of NameBasedEventID (a v5 UUID of the
-// URL namespace and "https://caro.sh/telemetry/event").
-var eventIDSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://caro.sh/telemetry/event"))
-
 // insertServer applies the batch's deletion requests, then inserts the
 // events that neither a request covers nor an earlier copy holds.
 func (s *Spool) insertServer(ctx context.Context, tx *sql.Tx, evs []Event, payloads [][]byte,
 	now time.Time, res *AppendResult) error {
-	created := formatTime(now)
+	created := event.FormatStoreTime(now)
 	tombstones := false
 	for i := range evs {
 		if evs[i].Name != schema.EventDeletionRequest {
@@ -125,7 +113,7 @@ func (s *Spool) insertServer(ctx context.Context, tx *sql.Tx, evs []Event, paylo
 			res.Expired++ // already past its retention: never stored
 			continue
 		}
-		at := formatTime(et)
+		at := event.FormatStoreTime(et)
 		if tombstones && sess != nil {
 			var n int
 			if err := check.QueryRowContext(ctx, sess, at).Scan(&n); err != nil {
@@ -139,7 +127,7 @@ func (s *Spool) insertServer(ctx context.Context, tx *sql.Tx, evs []Event, paylo
 		id := ev.EventID
 		if id == "" {
 			var err error
-			if id, err = newEventID(); err != nil {
+			if id, err = event.NewRecordUID(); err != nil {
 				return err
 			}
 		}
@@ -165,7 +153,7 @@ func (s *Spool) applyDeletion(ctx context.Context, tx *sql.Tx, ev *Event, now ti
 			ids = a.Value.List
 		}
 	}
-	before := formatTime(eventTime(ev.Time, now))
+	before := event.FormatStoreTime(eventTime(ev.Time, now))
 	total := 0
 	for _, id := range ids {
 		r, err := tx.ExecContext(ctx, "DELETE FROM events WHERE session_id = ? AND event_time <= ?", id, before)
@@ -176,7 +164,7 @@ func (s *Spool) applyDeletion(ctx context.Context, tx *sql.Tx, ev *Event, now ti
 		total += int(n)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_sessions (session_id, before, deleted_at) VALUES (?, ?, ?)
 			ON CONFLICT (session_id) DO UPDATE SET before = max(before, excluded.before), deleted_at = excluded.deleted_at`,
-			id, before, formatTime(now)); err != nil {
+			id, before, event.FormatStoreTime(now)); err != nil {
 			return total, err
 		}
 	}
@@ -187,7 +175,7 @@ func (s *Spool) applyDeletion(ctx context.Context, tx *sql.Tx, ev *Event, now ti
 // retention, and the deletion records older than the longest retention
 // (no event they cover can be stored any more). Unless forced it runs at
 // most once per PurgeInterval. Each type is one probe of idx_type_time;
-// types this build does not know are never stored by it (EncodePayload
+// types this build does not know are never stored by it (event.Encode
 // refuses them) and are left alone.
 func (s *Spool) purgeServer(ctx context.Context, tx *sql.Tx, now time.Time, force bool) (int, error) {
 	s.purgeMu.Lock()
@@ -201,7 +189,7 @@ func (s *Spool) purgeServer(ctx context.Context, tx *sql.Tx, now time.Time, forc
 	for name, d := range s.opts.RetentionByEvent {
 		longest = max(longest, d)
 		r, err := tx.ExecContext(ctx, "DELETE FROM events WHERE event_type = ? AND event_time < ?",
-			name, formatTime(now.Add(-d)))
+			name, event.FormatStoreTime(now.Add(-d)))
 		if err != nil {
 			return total, err
 		}
@@ -209,7 +197,7 @@ func (s *Spool) purgeServer(ctx context.Context, tx *sql.Tx, now time.Time, forc
 		total += int(n)
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM deleted_sessions WHERE before < ?",
-		formatTime(now.Add(-longest))); err != nil {
+		event.FormatStoreTime(now.Add(-longest))); err != nil {
 		return total, err
 	}
 	if total > 0 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/schema"
 )
 
@@ -237,9 +238,9 @@ func TestDeleteSessionsWorksOnAClientSpoolToo(t *testing.T) {
 }
 
 func TestNameBasedEventIDsAreStableAndDistinct(t *testing.T) {
-	a := NameBasedEventID([]byte(`{"event":"session.start"}`))
-	b := NameBasedEventID([]byte(`{"event":"session.end"}`))
-	if a != NameBasedEventID([]byte(`{"event":"session.start"}`)) || a == b {
+	a := event.NameBasedUID([]byte(`{"event":"session.start"}`))
+	b := event.NameBasedUID([]byte(`{"event":"session.end"}`))
+	if a != event.NameBasedUID([]byte(`{"event":"session.start"}`)) || a == b {
 		t.Fatalf("ids %s %s", a, b)
 	}
 	if len(a) != 36 || a[14] != '5' {
@@ -262,11 +263,11 @@ func TestMigrationFromVersion1FillsTheNewColumns(t *testing.T) {
 	if err := migrate1(ctx, tx); err != nil {
 		t.Fatal(err)
 	}
-	payload, err := EncodePayload(schema.EventSessionStart, t0, sampleAttrs(mustLookup(schema.EventSessionStart)))
+	payload, err := event.Encode(schema.EventSessionStart, t0, sampleAttrs(mustLookup(schema.EventSessionStart)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	created := formatTime(t0.Add(time.Hour))
+	created := event.FormatStoreTime(t0.Add(time.Hour))
 	for _, row := range []struct{ id, payload string }{{uid(1), string(payload)}, {uid(2), "not json"}} {
 		if _, err := tx.Exec(`INSERT INTO events (event_type, payload, created_at, event_id, size) VALUES (?, ?, ?, ?, ?)`,
 			schema.EventSessionStart, row.payload, created, row.id, len(row.payload)); err != nil {

@@ -13,9 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/schema"
 )
 
@@ -494,25 +494,6 @@ const (
 	pageCountsSQL   = "SELECT * FROM pragma_page_count(), pragma_freelist_count()"
 )
 
-// timeLayout stores times as fixed-width UTC text, so that they sort as
-// text in SQL.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func parseTime(s string) (time.Time, error) { return time.Parse(timeLayout, s) }
-
-func newEventID() (string, error) {
-	// Version 7: random but increasing with time, so the unique index on
-	// event_id grows at its right edge and evicting the oldest rows frees
-	// whole index pages, as it does for the table.
-	u, err := uuid.NewV7()
-	if err != nil {
-		return "", err
-	}
-	return u.String(), nil
-}
-
 // eventTime is the time retention counts from: the event's own time, but
 // never later than its arrival (a clock in the future must not extend it).
 func eventTime(ts, now time.Time) time.Time {
@@ -538,7 +519,7 @@ func sessionOf(attrs []schema.Attr) any {
 // would exceed MaxBytes, the oldest transmitted events and then the oldest
 // pending ones until it fits, and returns the freed pages to the file system
 // (incremental vacuum). Deletions are added to the counters purged_age,
-// evicted_transmitted_cap and dropped_cap. An event that EncodePayload
+// evicted_transmitted_cap and dropped_cap. An event that event.Encode
 // rejects fails the whole call, and nothing is written.
 func (s *Spool) Append(ctx context.Context, evs []Event) (AppendResult, error) {
 	return s.appendWith(ctx, evs, nil)
@@ -566,7 +547,7 @@ func (s *Spool) appendEvents(ctx context.Context, evs []Event, counters map[stri
 		p := evs[i].payload
 		if p == nil {
 			var err error
-			if p, err = EncodePayload(evs[i].Name, evs[i].Time, evs[i].Attrs); err != nil {
+			if p, err = event.Encode(evs[i].Name, evs[i].Time, evs[i].Attrs); err != nil {
 				return res, fmt.Errorf("append to spool: %w", err)
 			}
 		}
@@ -580,17 +561,17 @@ func (s *Spool) appendEvents(ctx context.Context, evs []Event, counters map[stri
 				return err
 			}
 		} else if len(evs) > 0 {
-			created := formatTime(now)
+			created := event.FormatStoreTime(now)
 			stmt := tx.StmtContext(ctx, s.stmts[insertSQL])
 			keep := tx.StmtContext(ctx, s.stmts[insertServerSQL])
 			for i := range evs {
 				if staged && evs[i].EventID != "" {
 					at := created
 					if !evs[i].CreatedAt.IsZero() {
-						at = formatTime(evs[i].CreatedAt)
+						at = event.FormatStoreTime(evs[i].CreatedAt)
 					}
 					r, err := keep.ExecContext(ctx, evs[i].Name, payloads[i], at, evs[i].EventID, len(payloads[i]),
-						sessionOf(evs[i].Attrs), formatTime(eventTime(evs[i].Time, now)))
+						sessionOf(evs[i].Attrs), event.FormatStoreTime(eventTime(evs[i].Time, now)))
 					if err != nil {
 						return err
 					}
@@ -601,12 +582,12 @@ func (s *Spool) appendEvents(ctx context.Context, evs []Event, counters map[stri
 					}
 					continue
 				}
-				id, err := newEventID()
+				id, err := event.NewRecordUID()
 				if err != nil {
 					return err
 				}
 				if _, err := stmt.ExecContext(ctx, evs[i].Name, payloads[i], created, id, len(payloads[i]),
-					sessionOf(evs[i].Attrs), formatTime(eventTime(evs[i].Time, now))); err != nil {
+					sessionOf(evs[i].Attrs), event.FormatStoreTime(eventTime(evs[i].Time, now))); err != nil {
 					return err
 				}
 				res.Inserted++
@@ -674,7 +655,7 @@ func (s *Spool) write(ctx context.Context, f func(*sql.Tx) error) error {
 // follow creation order, so it walks from the oldest row and stops at the
 // first one still young: a spool with nothing expired pays one index probe.
 func (s *Spool) purgeExpired(ctx context.Context, tx *sql.Tx, now time.Time) (int, error) {
-	cutoff := formatTime(now.Add(-s.opts.Retention))
+	cutoff := event.FormatStoreTime(now.Add(-s.opts.Retention))
 	total := 0
 	for {
 		rows, err := tx.StmtContext(ctx, s.stmts[oldestSQL]).QueryContext(ctx, scanBatch)
@@ -878,7 +859,7 @@ func (s *Spool) AddCounters(ctx context.Context, deltas map[string]int64) error 
 const eventColumns = "id, event_id, event_type, payload, size, created_at, transmitted_at, export_id"
 
 // Pending returns up to limit pending events, oldest first (limit <= 0: all).
-// A row whose payload no longer decodes (see DecodePayload) is skipped: it
+// A row whose payload no longer decodes (see event.Decode) is skipped: it
 // cannot be sent, and retention or Clear removes it.
 func (s *Spool) Pending(ctx context.Context, limit int) ([]Event, error) {
 	return s.List(ctx, ListOptions{Limit: limit})
@@ -914,16 +895,16 @@ func (s *Spool) List(ctx context.Context, lo ListOptions) ([]Event, error) {
 		if err := rows.Scan(&e.ID, &e.EventID, &e.Name, &payload, &e.Size, &created, &transmitted, &expID); err != nil {
 			return nil, fmt.Errorf("list spool %s: %w", s.opts.Path, err)
 		}
-		name, ts, attrs, err := DecodePayload(payload)
+		name, ts, attrs, err := event.Decode(payload)
 		if err != nil || name != e.Name {
 			continue
 		}
 		e.Time, e.Attrs = ts, attrs
-		if e.CreatedAt, err = parseTime(created); err != nil {
+		if e.CreatedAt, err = event.ParseStoreTime(created); err != nil {
 			continue
 		}
 		if transmitted.Valid {
-			if e.TransmittedAt, err = parseTime(transmitted.String); err != nil {
+			if e.TransmittedAt, err = event.ParseStoreTime(transmitted.String); err != nil {
 				continue
 			}
 		}
@@ -944,7 +925,7 @@ func (s *Spool) MarkTransmitted(ctx context.Context, ids []int64, at time.Time) 
 		at = s.opts.Now()
 	}
 	return s.updateIDs(ctx, "mark transmitted in", ids,
-		"UPDATE events SET transmitted_at = ? WHERE transmitted_at IS NULL AND id IN (%s)", formatTime(at))
+		"UPDATE events SET transmitted_at = ? WHERE transmitted_at IS NULL AND id IN (%s)", event.FormatStoreTime(at))
 }
 
 // SetExportID records the air-gapped export that included the events.
@@ -1037,7 +1018,7 @@ func (s *Spool) Stats(ctx context.Context) (Stats, error) {
 			return err
 		}
 		if oldest.Valid {
-			if st.OldestPending, err = parseTime(oldest.String); err != nil {
+			if st.OldestPending, err = event.ParseStoreTime(oldest.String); err != nil {
 				return err
 			}
 		}

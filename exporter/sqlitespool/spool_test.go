@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/schema"
 )
 
@@ -129,7 +130,7 @@ func TestAppendThenListReturnsTheEvents(t *testing.T) {
 		if !e.CreatedAt.Equal(now) || !e.TransmittedAt.IsZero() || e.ExportID != "" {
 			t.Errorf("event %d: created %v transmitted %v export %q", i, e.CreatedAt, e.TransmittedAt, e.ExportID)
 		}
-		want, _ := EncodePayload(w.Name, w.Time, w.Attrs)
+		want, _ := event.Encode(w.Name, w.Time, w.Attrs)
 		if e.Size != len(want) {
 			t.Errorf("event %d: size %d, want %d", i, e.Size, len(want))
 		}
@@ -146,8 +147,8 @@ func TestAppendThenListReturnsTheEvents(t *testing.T) {
 func TestAppendRefusesAnInvalidBatchWhole(t *testing.T) {
 	s := openTemp(t, Options{})
 	_, err := s.Append(ctx, []Event{seqEvent(1, t0), {Name: "nope", Time: t0}})
-	if !errors.Is(err, ErrPayload) {
-		t.Fatalf("Append error %v, want ErrPayload", err)
+	if !errors.Is(err, event.ErrInvalid) {
+		t.Fatalf("Append error %v, want event.ErrInvalid", err)
 	}
 	if st, _ := s.Stats(ctx); st.Total != 0 {
 		t.Errorf("%d events written, want none", st.Total)
@@ -289,7 +290,7 @@ func TestCapKeepsTheFileWithinTheCapAndTheNewestEvents(t *testing.T) {
 				for i := range evs {
 					evs[i] = seqEvent(seq, t0)
 					seq++
-					b, _ := EncodePayload(evs[i].Name, evs[i].Time, evs[i].Attrs)
+					b, _ := event.Encode(evs[i].Name, evs[i].Time, evs[i].Attrs)
 					written += int64(len(b))
 				}
 				res, err := s.Append(ctx, evs)
@@ -600,7 +601,7 @@ func TestListSkipsRowsThatNoLongerDecode(t *testing.T) {
 		`{"event":"session.end","timestamp":"2025-12-30T10:15:30.123Z","retries":3,"field_from_the_future":1}`,
 	} {
 		if _, err := db.Exec(`INSERT INTO events (event_type, payload, created_at, event_id, size) VALUES (?, ?, ?, ?, ?)`,
-			"session.end", payload, formatTime(t0), fmt.Sprint("id-", i), len(payload)); err != nil {
+			"session.end", payload, event.FormatStoreTime(t0), fmt.Sprint("id-", i), len(payload)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -100,7 +100,7 @@ func (r *run) deleteRemote(c *cobra.Command, f deleteRemoteFlags) error {
 		if err != nil {
 			return fail(ExitFailed, "cannot build the deletion request: %v; nothing was deleted", err)
 		}
-		event, err := req.MarshalJSON()
+		event, err := req.Encoded()
 		if err == nil {
 			err = appendDeletionRequest(deletionRequestsPath(cfg.Dirs), event)
 		}

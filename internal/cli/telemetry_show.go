@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/schema"
 )
@@ -107,7 +108,7 @@ func (r *run) show(c *cobra.Command, f showFlags) error {
 // payload is the stored JSON of an event (EncodePayload is stable: these
 // are the stored bytes).
 func payload(e sqlitespool.Event) (json.RawMessage, error) {
-	b, err := sqlitespool.EncodePayload(e.Name, e.Time, e.Attrs)
+	b, err := event.Encode(e.Name, e.Time, e.Attrs)
 	if err != nil {
 		return nil, fmt.Errorf("event %d: %w", e.ID, err)
 	}
@@ -178,7 +179,7 @@ func writeVerbose(w io.Writer, events []sqlitespool.Event) {
 			fmt.Fprintln(w, "---")
 		}
 		fmt.Fprintf(w, "Event: %s\n", e.Name)
-		fmt.Fprintf(w, "Timestamp: %s\n", e.Time.UTC().Format(sqlitespool.TimestampLayout))
+		fmt.Fprintf(w, "Timestamp: %s\n", e.Time.UTC().Format(event.TimestampLayout))
 		fmt.Fprintln(w, "Fields:")
 		for _, a := range e.Attrs {
 			fmt.Fprintf(w, "  %s: %s", a.Key, formatValue(a.Value))

@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"caro.sh/telemetry/internal/pdataschema"
+	"caro.sh/telemetry/event/pdataconv"
 	"caro.sh/telemetry/schema"
 )
 
@@ -104,7 +104,7 @@ func Logs(recs ...Record) plog.Logs {
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(r.Time))
 		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(r.Time))
 		lr.SetSeverityNumber(plog.SeverityNumberInfo)
-		pdataschema.PutAttrs(lr.Attributes(), r.Attrs)
+		pdataconv.PutAttrs(lr.Attributes(), r.Attrs)
 	}
 	return ld
 }

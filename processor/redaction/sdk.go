@@ -9,7 +9,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 
-	"caro.sh/telemetry/internal/otelattr"
+	"caro.sh/telemetry/event/otelconv"
 	"caro.sh/telemetry/schema"
 )
 
@@ -161,13 +161,13 @@ func (p *Processor) resourceReason(res *resource.Resource) Reason {
 // fromOTel converts a value; a kind the schema does not know gets no
 // schema type and so fails the field's type check.
 func fromOTel(v attribute.Value) schema.Value {
-	sv, _ := otelattr.FromValue(v)
+	sv, _ := otelconv.FromValue(v)
 	return sv
 }
 
 // toOTel converts an accepted value (Apply accepts only typed values).
 func toOTel(a schema.Attr) attribute.KeyValue {
-	kv, _ := otelattr.KeyValue(a)
+	kv, _ := otelconv.ToKeyValue(a)
 	return kv
 }
 

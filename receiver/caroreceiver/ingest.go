@@ -7,10 +7,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"caro.sh/telemetry/exporter/sqlitespool"
-	"caro.sh/telemetry/internal/pdataschema"
+	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/event/pdataconv"
 	"caro.sh/telemetry/processor/redaction"
-	"caro.sh/telemetry/receiver/caroreceiver/internal/events"
 	"caro.sh/telemetry/receiver/caroreceiver/internal/metadata"
 	"caro.sh/telemetry/schema"
 )
@@ -61,7 +60,7 @@ func ingest(v *redaction.Validator, raws []json.RawMessage, version string, now 
 	lrs.EnsureCapacity(len(raws))
 	observed := pcommon.NewTimestampFromTime(now)
 	for i, raw := range raws {
-		name, ts, attrs, err := events.Decode(raw)
+		name, ts, attrs, err := event.DecodeLenient(raw)
 		if err != nil {
 			b.reject(i, "", reasonMalformed)
 			continue
@@ -71,21 +70,21 @@ func ingest(v *redaction.Validator, raws []json.RawMessage, version string, now 
 			b.reject(i, name, reason.String())
 			continue
 		}
-		uid, out := sqlitespool.SplitRecordUID(out)
+		uid, out := event.SplitRecordUID(out)
 		if uid == "" {
-			p, err := sqlitespool.EncodePayload(name, ts, out)
+			p, err := event.Encode(name, ts, out)
 			if err != nil { // the Validator accepted it, so the shape is right: not reached
 				b.reject(i, name, reasonMalformed)
 				continue
 			}
-			uid = sqlitespool.NameBasedEventID(p)
+			uid = event.NameBasedUID(p)
 		}
 		lr := lrs.AppendEmpty()
 		lr.SetEventName(name)
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 		lr.SetObservedTimestamp(observed)
 		lr.SetSeverityNumber(plog.SeverityNumberInfo)
-		pdataschema.PutAttrs(lr.Attributes(), out)
+		pdataconv.PutAttrs(lr.Attributes(), out)
 		lr.Attributes().PutStr(schema.KeyRecordUID, uid)
 		b.accepted++
 	}

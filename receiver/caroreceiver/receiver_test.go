@@ -22,8 +22,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/export"
-	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/receiver/caroreceiver/internal/metadata"
 	"caro.sh/telemetry/schema"
@@ -62,8 +62,8 @@ func payloads(t *testing.T, session string, ts time.Time) []json.RawMessage {
 	t.Helper()
 	var out []json.RawMessage
 	for _, rec := range plogtest.Session(session, ts, 1) {
-		_, attrs := sqlitespool.SplitRecordUID(rec.Attrs)
-		p, err := sqlitespool.EncodePayload(rec.Name, rec.Time, attrs)
+		_, attrs := event.SplitRecordUID(rec.Attrs)
+		p, err := event.Encode(rec.Name, rec.Time, attrs)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/export"
 	"caro.sh/telemetry/exporter/sqlitespool"
 )
@@ -74,7 +75,7 @@ func (e *spoolExporter) writeExports(ctx context.Context, now time.Time) ([]stri
 func (e *spoolExporter) writeFile(evs []sqlitespool.Event, now time.Time, seq int) (string, error) {
 	payloads := make([]json.RawMessage, len(evs))
 	for i := range evs {
-		p, err := sqlitespool.EncodePayload(evs[i].Name, evs[i].Time, evs[i].Attrs)
+		p, err := event.Encode(evs[i].Name, evs[i].Time, evs[i].Attrs)
 		if err != nil {
 			return "", fmt.Errorf("export event %d: %w", evs[i].ID, err)
 		}

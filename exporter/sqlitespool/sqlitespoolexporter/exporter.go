@@ -14,9 +14,10 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/event/pdataconv"
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter/internal/metadata"
-	"caro.sh/telemetry/internal/pdataschema"
 	"caro.sh/telemetry/processor/redaction"
 	"caro.sh/telemetry/schema"
 )
@@ -203,7 +204,7 @@ func (e *spoolExporter) count(ctx context.Context, outcome string, n int) {
 // record's log.record.uid becomes the event's id; an event without one
 // gets the name-based id of its payload.
 func (e *spoolExporter) event(lr plog.LogRecord, now time.Time, buf *[]schema.Attr) (sqlitespool.Event, bool) {
-	attrs := pdataschema.AppendAttrs((*buf)[:0], lr.Attributes())
+	attrs := pdataconv.AppendAttrs((*buf)[:0], lr.Attributes())
 	*buf = attrs
 	out, reason := e.v.Apply(lr.EventName(), attrs)
 	if reason != redaction.ReasonNone {
@@ -216,15 +217,15 @@ func (e *spoolExporter) event(lr plog.LogRecord, now time.Time, buf *[]schema.At
 			ts = now
 		}
 	}
-	uid, out := sqlitespool.SplitRecordUID(out)
+	uid, out := event.SplitRecordUID(out)
 	// The Validator's output aliases buf, which the next record reuses.
 	ev := sqlitespool.Event{Name: lr.EventName(), Time: ts, Attrs: cloneAttrs(out), EventID: uid}
 	if uid == "" {
-		p, err := sqlitespool.EncodePayload(ev.Name, ev.Time, ev.Attrs)
+		p, err := event.Encode(ev.Name, ev.Time, ev.Attrs)
 		if err != nil {
 			return sqlitespool.Event{}, false
 		}
-		ev.EventID = sqlitespool.NameBasedEventID(p)
+		ev.EventID = event.NameBasedUID(p)
 	}
 	return ev, true
 }

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/export"
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter/internal/metadata"
@@ -118,8 +119,8 @@ func TestEventsWithoutAnIDAreDeduplicatedByContent(t *testing.T) {
 	if len(evs) != 1 {
 		t.Fatalf("%d events stored, want 1", len(evs))
 	}
-	p, _ := sqlitespool.EncodePayload(rec.Name, rec.Time, rec.Attrs)
-	if evs[0].EventID != sqlitespool.NameBasedEventID(p) {
+	p, _ := event.Encode(rec.Name, rec.Time, rec.Attrs)
+	if evs[0].EventID != event.NameBasedUID(p) {
 		t.Errorf("id %s is not the payload's name-based id", evs[0].EventID)
 	}
 }

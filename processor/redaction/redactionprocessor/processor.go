@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
-	"caro.sh/telemetry/internal/pdataschema"
+	"caro.sh/telemetry/event/pdataconv"
 	"caro.sh/telemetry/processor/redaction"
 	"caro.sh/telemetry/processor/redaction/redactionprocessor/internal/metadata"
 	"caro.sh/telemetry/schema"
@@ -147,7 +147,7 @@ func (p *redactor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, er
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			scrubScope(sl, &t)
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-				buf = pdataschema.AppendAttrs(buf[:0], lr.Attributes())
+				buf = pdataconv.AppendAttrs(buf[:0], lr.Attributes())
 				out, reason, changed := p.v.ApplyChanged(lr.EventName(), buf)
 				if reason != redaction.ReasonNone {
 					t.reject(reason, 1)
@@ -155,7 +155,7 @@ func (p *redactor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, er
 				}
 				if changed {
 					t.remove(removedField, int64(lr.Attributes().Len()-len(out)))
-					pdataschema.PutAttrs(lr.Attributes(), out)
+					pdataconv.PutAttrs(lr.Attributes(), out)
 				}
 				scrubRecord(lr, &t)
 				t.accepted++

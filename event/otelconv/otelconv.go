@@ -1,11 +1,14 @@
-// Package otelattr converts between the schema's typed values and OTel Go
+// Package otelconv converts between the schema's typed values and OTel Go
 // attributes, once, for every face that sits on the OTel Go SDK (the
 // redaction processor, the spool exporter, the SDK's debug printer, the
-// upload's replay). The schema package itself stays free of OTel imports.
-package otelattr
+// upload's replay), and builds the one resource Caro's telemetry carries.
+// Package pdataconv is its twin for the Collector's pdata, with the same
+// names. Package schema itself stays free of OTel imports.
+package otelconv
 
 import (
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/resource"
 
 	"caro.sh/telemetry/schema"
 )
@@ -36,8 +39,8 @@ func FromKeyValue(kv attribute.KeyValue) (schema.Attr, bool) {
 	return schema.Attr{Key: string(kv.Key), Value: v}, ok
 }
 
-// KeyValue converts a schema attribute; ok is false for an untyped value.
-func KeyValue(a schema.Attr) (attribute.KeyValue, bool) {
+// ToKeyValue converts a schema attribute; ok is false for an untyped value.
+func ToKeyValue(a schema.Attr) (attribute.KeyValue, bool) {
 	switch a.Value.Type {
 	case schema.TypeString:
 		return attribute.String(a.Key, a.Value.Str), true
@@ -51,4 +54,13 @@ func KeyValue(a schema.Attr) (attribute.KeyValue, bool) {
 		return attribute.StringSlice(a.Key, a.Value.List), true
 	}
 	return attribute.KeyValue{}, false
+}
+
+// Resource is the only resource Caro's telemetry carries: service.name
+// caro and the Caro version, nothing about the host, process or user.
+func Resource(version string) *resource.Resource {
+	return resource.NewSchemaless(
+		attribute.String(schema.ResourceServiceName, schema.ServiceName),
+		attribute.String(schema.ResourceServiceVersion, version),
+	)
 }

@@ -1,4 +1,4 @@
-package events
+package event
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ func TestTheSpecsExampleDecodes(t *testing.T) {
 	raw := `{"event":"session.start","timestamp":"2025-12-30T10:15:30.123Z","session_id":"a1b2c3d4e5f60718",
 		"caro_version":"1.1.0","platform":{"os":"macos","arch":"aarch64","shell":"zsh"},
 		"backend_config":{"primary":"embedded-mlx","fallback_enabled":true}}`
-	name, ts, attrs, err := Decode([]byte(raw))
+	name, ts, attrs, err := DecodeLenient([]byte(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestTheSpecsExampleDecodes(t *testing.T) {
 func TestNumbersAreTypedByTheSchema(t *testing.T) {
 	raw := `{"event":"command.generated","timestamp":"2025-12-30T10:15:30Z","inference_time_ms":1823,
 		"confidence_score":1,"retry_count":1.5,"extra":2.5,"big":12345678901234567890}`
-	_, _, attrs, err := Decode([]byte(raw))
+	_, _, attrs, err := DecodeLenient([]byte(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestNumbersAreTypedByTheSchema(t *testing.T) {
 func TestListsAndOddValues(t *testing.T) {
 	raw := `{"event":"deletion.request","timestamp":"2025-12-30T10:15:30Z","session_ids":["a","b"],
 		"mixed":["a",1],"nothing":null}`
-	_, _, attrs, err := Decode([]byte(raw))
+	_, _, attrs, err := DecodeLenient([]byte(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestMalformedEventsAreRefused(t *testing.T) {
 		"a number as event": `{"event":1,"timestamp":"2025-12-30T10:15:30Z"}`,
 	} {
 		t.Run(name+" is refused", func(t *testing.T) {
-			if _, _, _, err := Decode([]byte(raw)); !errors.Is(err, ErrMalformed) {
+			if _, _, _, err := DecodeLenient([]byte(raw)); !errors.Is(err, ErrMalformed) {
 				t.Errorf("err = %v, want ErrMalformed", err)
 			}
 		})
@@ -118,7 +118,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(`{"event":"deletion.request","timestamp":"2025-12-30T10:15:30Z","session_ids":["0123456789abcdef"]}`)
 	f.Add(`[]`)
 	f.Fuzz(func(t *testing.T, raw string) {
-		name, _, attrs, err := Decode([]byte(raw))
+		name, _, attrs, err := DecodeLenient([]byte(raw))
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package otelattr
+package otelconv
 
 import (
 	"reflect"
@@ -18,7 +18,7 @@ func TestEverySchemaTypeRoundTrips(t *testing.T) {
 		{Key: "l", Value: schema.StringList([]string{"0123456789abcdef", "fedcba9876543210"})},
 	} {
 		t.Run(a.Value.Type.String()+" survives the trip to OTel and back", func(t *testing.T) {
-			kv, ok := KeyValue(a)
+			kv, ok := ToKeyValue(a)
 			if !ok {
 				t.Fatal("KeyValue refused it")
 			}
@@ -40,7 +40,7 @@ func TestKindsOutsideTheSchemaAreRefused(t *testing.T) {
 			t.Errorf("%v converted to %+v", kv.Value.Type(), v)
 		}
 	}
-	if _, ok := KeyValue(schema.Attr{Key: "x"}); ok {
+	if _, ok := ToKeyValue(schema.Attr{Key: "x"}); ok {
 		t.Error("an untyped value converted")
 	}
 }

@@ -1,4 +1,4 @@
-package sqlitespool
+package event
 
 import (
 	"bytes"
@@ -14,15 +14,10 @@ import (
 	"caro.sh/telemetry/schema"
 )
 
-// ErrPayload is wrapped by every error of EncodePayload and DecodePayload:
+// ErrInvalid is wrapped by every error of Encode and Decode:
 // an unknown event, a field that the schema does not declare for the event
 // (on encode), a value of the wrong type, or malformed JSON.
-var ErrPayload = errors.New("invalid event payload")
-
-// TimestampLayout is the wire form of an event's "timestamp": RFC 3339 in UTC
-// with exactly three fractional digits, as in the spec's examples
-// (2025-12-30T10:15:30.123Z).
-const TimestampLayout = "2006-01-02T15:04:05.000Z"
+var ErrInvalid = errors.New("invalid event payload")
 
 // node is one key of an event's JSON object: either a leaf holding the
 // field at index field of the event's schema, or a group ("platform")
@@ -56,7 +51,7 @@ func buildLayouts() map[string]*layout {
 			if err := l.root.insert(strings.Split(f.Key, "."), i); err != nil {
 				// The schema is fixed at compile time: a key that is both a
 				// leaf and a group is a programmer error in package schema.
-				panic(fmt.Sprintf("sqlitespool: event %s: %v", def.Name, err))
+				panic(fmt.Sprintf("event: event %s: %v", def.Name, err))
 			}
 		}
 		out[def.Name] = l
@@ -99,7 +94,7 @@ func (n *node) insert(segs []string, i int) error {
 // isRootLevel is true for the event object itself (a group without a name).
 func (n *node) isRootLevel() bool { return n.name == "" }
 
-// EncodePayload returns the event as the spec's JSON object: "event" and
+// Encode returns the event as the spec's JSON object: "event" and
 // "timestamp" (TimestampLayout) first, then the fields in the order the
 // schema declares them, dotted keys nested back into objects
 // (platform.os -> "platform": {"os": ...}). The output is stable: the same
@@ -113,18 +108,20 @@ func (n *node) isRootLevel() bool { return n.name == "" }
 // Transport fields (schema.Field.Transport: log.record.uid) are checked
 // for their type like any field but left out of the payload: the spool
 // keeps the event's id in its own column (Event.EventID).
-func EncodePayload(name string, ts time.Time, attrs []schema.Attr) ([]byte, error) {
-	return appendPayload(make([]byte, 0, 96+32*len(attrs)), name, ts, attrs)
+func Encode(name string, ts time.Time, attrs []schema.Attr) ([]byte, error) {
+	return AppendEncode(make([]byte, 0, 96+32*len(attrs)), name, ts, attrs)
 }
 
-func appendPayload(buf []byte, name string, ts time.Time, attrs []schema.Attr) ([]byte, error) {
+// AppendEncode is Encode appending to buf, for callers that write many
+// events into one buffer.
+func AppendEncode(buf []byte, name string, ts time.Time, attrs []schema.Attr) ([]byte, error) {
 	l, ok := layouts[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown event %q", ErrPayload, name)
+		return nil, fmt.Errorf("%w: unknown event %q", ErrInvalid, name)
 	}
 	ts = ts.UTC()
 	if y := ts.Year(); y < 0 || y > 9999 {
-		return nil, fmt.Errorf("%w: %s: timestamp year %d out of range", ErrPayload, name, y)
+		return nil, fmt.Errorf("%w: %s: timestamp year %d out of range", ErrInvalid, name, y)
 	}
 	// Index the attributes by field; events have at most a dozen fields, so
 	// a small array avoids a map on the hot path.
@@ -136,20 +133,20 @@ func appendPayload(buf []byte, name string, ts time.Time, attrs []schema.Attr) (
 	for j, a := range attrs {
 		i, ok := l.pos[a.Key]
 		if !ok {
-			return nil, fmt.Errorf("%w: %s: field %q is not in the schema", ErrPayload, name, a.Key)
+			return nil, fmt.Errorf("%w: %s: field %q is not in the schema", ErrInvalid, name, a.Key)
 		}
 		if at[i] >= 0 {
-			return nil, fmt.Errorf("%w: %s: field %q given twice", ErrPayload, name, a.Key)
+			return nil, fmt.Errorf("%w: %s: field %q given twice", ErrInvalid, name, a.Key)
 		}
 		f := &l.def.Fields[i]
 		if a.Value.Type != f.Type {
-			return nil, fmt.Errorf("%w: %s: field %q is %s, want %s", ErrPayload, name, a.Key, a.Value.Type, f.Type)
+			return nil, fmt.Errorf("%w: %s: field %q is %s, want %s", ErrInvalid, name, a.Key, a.Value.Type, f.Type)
 		}
 		if f.Type == schema.TypeFloat && (math.IsNaN(a.Value.Float) || math.IsInf(a.Value.Float, 0)) {
-			return nil, fmt.Errorf("%w: %s: field %q is not a finite number", ErrPayload, name, a.Key)
+			return nil, fmt.Errorf("%w: %s: field %q is not a finite number", ErrInvalid, name, a.Key)
 		}
 		if f.Type == schema.TypeStringList && a.Value.List == nil {
-			return nil, fmt.Errorf("%w: %s: field %q is a nil list", ErrPayload, name, a.Key)
+			return nil, fmt.Errorf("%w: %s: field %q is a nil list", ErrInvalid, name, a.Key)
 		}
 		at[i] = j
 	}
@@ -278,7 +275,7 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-// DecodePayload parses a payload written by EncodePayload back into the
+// Decode parses a payload written by Encode back into the
 // event's name, timestamp and flattened attributes, typed by the schema
 // (a JSON number becomes an int or a float as the field declares) and
 // returned in the schema's field order.
@@ -286,42 +283,42 @@ func appendString(buf []byte, s string) []byte {
 // Keys that the schema does not declare for the event are dropped, not
 // reported: a row written under another version of the schema still
 // decodes, and only declared fields can come out of the spool. Everything
-// else is an error wrapping ErrPayload: malformed JSON, a missing or unknown
+// else is an error wrapping ErrInvalid: malformed JSON, a missing or unknown
 // "event", a missing or malformed "timestamp", a declared field whose JSON
 // type does not match (a string for an int, 1.5 for an int, an object for a
 // leaf), or an int out of the int64 range.
-func DecodePayload(b []byte) (name string, ts time.Time, attrs []schema.Attr, err error) {
+func Decode(b []byte) (name string, ts time.Time, attrs []schema.Attr, err error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var obj map[string]any
 	if err := dec.Decode(&obj); err != nil {
-		return "", time.Time{}, nil, fmt.Errorf("%w: %v", ErrPayload, err)
+		return "", time.Time{}, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if dec.More() {
-		return "", time.Time{}, nil, fmt.Errorf("%w: data after the event object", ErrPayload)
+		return "", time.Time{}, nil, fmt.Errorf("%w: data after the event object", ErrInvalid)
 	}
 	if obj == nil {
-		return "", time.Time{}, nil, fmt.Errorf("%w: not an object", ErrPayload)
+		return "", time.Time{}, nil, fmt.Errorf("%w: not an object", ErrInvalid)
 	}
 	name, ok := obj["event"].(string)
 	if !ok {
-		return "", time.Time{}, nil, fmt.Errorf("%w: missing \"event\"", ErrPayload)
+		return "", time.Time{}, nil, fmt.Errorf("%w: missing \"event\"", ErrInvalid)
 	}
 	l, ok := layouts[name]
 	if !ok {
-		return "", time.Time{}, nil, fmt.Errorf("%w: unknown event %q", ErrPayload, name)
+		return "", time.Time{}, nil, fmt.Errorf("%w: unknown event %q", ErrInvalid, name)
 	}
 	tsText, ok := obj["timestamp"].(string)
 	if !ok {
-		return "", time.Time{}, nil, fmt.Errorf("%w: %s: missing \"timestamp\"", ErrPayload, name)
+		return "", time.Time{}, nil, fmt.Errorf("%w: %s: missing \"timestamp\"", ErrInvalid, name)
 	}
 	ts, err = time.Parse(time.RFC3339Nano, tsText)
 	if err != nil {
-		return "", time.Time{}, nil, fmt.Errorf("%w: %s: timestamp: %v", ErrPayload, name, err)
+		return "", time.Time{}, nil, fmt.Errorf("%w: %s: timestamp: %v", ErrInvalid, name, err)
 	}
 	vals := make([]*schema.Value, len(l.def.Fields))
 	if err := l.root.decodeMembers(l.def, obj, vals, ""); err != nil {
-		return "", time.Time{}, nil, fmt.Errorf("%w: %s: %v", ErrPayload, name, err)
+		return "", time.Time{}, nil, fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
 	}
 	for i, v := range vals {
 		if v != nil {

@@ -1,4 +1,4 @@
-package sqlitespool
+package event
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 func TestEncodePayloadMatchesGolden(t *testing.T) {
 	var got bytes.Buffer
 	for _, def := range schema.Events() {
-		b, err := EncodePayload(def.Name, t0, sampleAttrs(def))
+		b, err := Encode(def.Name, t0, sampleAttrs(def))
 		if err != nil {
 			t.Fatalf("%s: %v", def.Name, err)
 		}
@@ -53,7 +53,7 @@ func TestEncodePayloadNestsDottedKeysInSchemaOrder(t *testing.T) {
 	for i, j := 0, len(attrs)-1; i < j; i, j = i+1, j-1 {
 		attrs[i], attrs[j] = attrs[j], attrs[i]
 	}
-	b, err := EncodePayload(def.Name, t0, attrs)
+	b, err := Encode(def.Name, t0, attrs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestEncodePayloadNestsDottedKeysInSchemaOrder(t *testing.T) {
 }
 
 func TestEncodePayloadOmitsEmptyGroups(t *testing.T) {
-	b, err := EncodePayload(schema.EventSessionStart, t0, []schema.Attr{
+	b, err := Encode(schema.EventSessionStart, t0, []schema.Attr{
 		{Key: "platform.os", Value: schema.String("linux")},
 	})
 	if err != nil {
@@ -90,11 +90,11 @@ func TestPayloadRoundTripsEveryEvent(t *testing.T) {
 						attrs = append(attrs, a)
 					}
 				}
-				b, err := EncodePayload(def.Name, t0, attrs)
+				b, err := Encode(def.Name, t0, attrs)
 				if err != nil {
 					t.Fatal(err)
 				}
-				name, ts, got, err := DecodePayload(b)
+				name, ts, got, err := Decode(b)
 				if err != nil {
 					t.Fatalf("decode %s: %v", b, err)
 				}
@@ -138,12 +138,12 @@ func TestEncodePayloadRejectsWhatTheSchemaDoesNot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := EncodePayload(tt.event, tt.ts, tt.attrs)
+			b, err := Encode(tt.event, tt.ts, tt.attrs)
 			if err == nil {
 				t.Fatalf("encoded %s, want an error", b)
 			}
-			if !errors.Is(err, ErrPayload) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %q, want ErrPayload mentioning %q", err, tt.want)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want ErrInvalid mentioning %q", err, tt.want)
 			}
 			if strings.Contains(err.Error(), "rm -rf") {
 				t.Errorf("error %q repeats a value", err)
@@ -163,7 +163,7 @@ func TestEncodePayloadEscapesStrings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := EncodePayload(schema.EventSessionEnd, t0, []schema.Attr{{Key: "exit_reason", Value: schema.String(tt.in)}})
+			b, err := Encode(schema.EventSessionEnd, t0, []schema.Attr{{Key: "exit_reason", Value: schema.String(tt.in)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +183,7 @@ func TestEncodePayloadEscapesStrings(t *testing.T) {
 
 func TestEncodePayloadFloatsReadBackExactly(t *testing.T) {
 	for _, f := range []float64{0, 0.92, 1, 1e-7, 0.1 + 0.2, 123456789.125, 1e21, -0.5} {
-		b, err := EncodePayload(schema.EventCommandGenerated, t0, []schema.Attr{{Key: "confidence_score", Value: schema.Float(f)}})
+		b, err := Encode(schema.EventCommandGenerated, t0, []schema.Attr{{Key: "confidence_score", Value: schema.Float(f)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,10 +227,10 @@ func TestDecodePayload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, got, err := DecodePayload([]byte(tt.in))
+			_, _, got, err := Decode([]byte(tt.in))
 			if tt.wantErr != "" {
-				if err == nil || !errors.Is(err, ErrPayload) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want ErrPayload mentioning %q", err, tt.wantErr)
+				if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want ErrInvalid mentioning %q", err, tt.wantErr)
 				}
 				return
 			}
@@ -248,24 +248,24 @@ func TestDecodePayload(t *testing.T) {
 // again to a payload that decodes to the same event.
 func FuzzDecodePayload(f *testing.F) {
 	for _, def := range schema.Events() {
-		b, _ := EncodePayload(def.Name, t0, sampleAttrs(def))
+		b, _ := Encode(def.Name, t0, sampleAttrs(def))
 		f.Add(b)
 	}
 	f.Add([]byte(`{"event":"session.end","timestamp":"2025-12-30T10:15:30Z","retries":-0}`))
 	f.Add([]byte(`{"event":"command.generated","timestamp":"2025-12-30T10:15:30+02:00","confidence_score":1e-400}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		name, ts, attrs, err := DecodePayload(b)
+		name, ts, attrs, err := Decode(b)
 		if err != nil {
 			return
 		}
 		if ts.Year() > 9999 || ts.Year() < 0 {
 			return
 		}
-		again, err := EncodePayload(name, ts, attrs)
+		again, err := Encode(name, ts, attrs)
 		if err != nil {
 			t.Fatalf("decoded %q but cannot encode it back: %v", b, err)
 		}
-		name2, ts2, attrs2, err := DecodePayload(again)
+		name2, ts2, attrs2, err := Decode(again)
 		if err != nil {
 			t.Fatalf("re-encoded %s does not decode: %v", again, err)
 		}
@@ -281,11 +281,11 @@ func FuzzEncodePayloadString(f *testing.F) {
 	f.Add("user_complete")
 	f.Add("a\"\\\n\x00\xff</script>\u2028")
 	f.Fuzz(func(t *testing.T, s string) {
-		b, err := EncodePayload(schema.EventSessionEnd, t0, []schema.Attr{{Key: "exit_reason", Value: schema.String(s)}})
+		b, err := Encode(schema.EventSessionEnd, t0, []schema.Attr{{Key: "exit_reason", Value: schema.String(s)}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, attrs, err := DecodePayload(b)
+		_, _, attrs, err := Decode(b)
 		if err != nil {
 			t.Fatalf("%q encoded as %s: %v", s, b, err)
 		}
@@ -296,11 +296,11 @@ func FuzzEncodePayloadString(f *testing.F) {
 }
 
 func BenchmarkEncodePayload(b *testing.B) {
-	def := mustLookup(schema.EventCommandGenerated)
+	def := lookup(b, schema.EventCommandGenerated)
 	attrs := sampleAttrs(def)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := EncodePayload(def.Name, t0, attrs); err != nil {
+		if _, err := Encode(def.Name, t0, attrs); err != nil {
 			b.Fatal(err)
 		}
 	}

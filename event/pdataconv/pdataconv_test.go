@@ -1,4 +1,4 @@
-package pdataschema
+package pdataconv
 
 import (
 	"reflect"

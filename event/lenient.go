@@ -10,7 +10,7 @@
 // the shape: every attribute, declared or not, is handed on so that the
 // redaction Validator drops what is undeclared (and counts it) and
 // rejects what is sensitive.
-package events
+package event
 
 import (
 	"bytes"
@@ -33,8 +33,8 @@ const (
 // ErrMalformed is wrapped by every error of Decode.
 var ErrMalformed = errors.New("malformed event")
 
-// Decode parses one event object.
-func Decode(raw []byte) (name string, ts time.Time, attrs []schema.Attr, err error) {
+// DecodeLenient parses one event object as a client sent it.
+func DecodeLenient(raw []byte) (name string, ts time.Time, attrs []schema.Attr, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var obj map[string]any

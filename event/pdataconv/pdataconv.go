@@ -1,13 +1,14 @@
-// Package pdataschema converts between the Collector's pdata log attributes
+// Package pdataconv converts between the Collector's pdata log attributes
 // and schema values, for the Collector faces of the redaction processor,
-// the sqlitespool exporter and the caro receiver. It keeps the conversion
-// in one place so that the three read and write attributes the same way.
+// the store exporter and the caro receiver: the twin of package otelconv,
+// with the same names, so that every face reads and writes attributes the
+// same way.
 //
 // A pdata value of a kind the schema has no type for (bytes, maps, slices
 // that are not all strings, empty) becomes a schema.Value with Type 0:
 // the redaction Validator drops it when its key is undeclared and rejects
 // the event with ReasonType when it is declared, as for the SDK face.
-package pdataschema
+package pdataconv
 
 import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
