@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"time"
+
+	"caro.sh/telemetry/schema"
 )
 
 // fact is a count of events of one kind on one UTC day, with the
@@ -42,17 +45,20 @@ const (
 // timeLayout is the layout of the event_time column (sqlitespool's).
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
-// factsSQL is the one SQL over raw events. ?1 and ?2 bound event_time to
-// the window [from, to). sess gives every session_id its dimensions.
-const factsSQL = `
+// factsTemplate is the one SQL over raw events. ?1 and ?2 bound event_time
+// to the window [from, to). sess gives every session_id its dimensions.
+// Every event field it reads is an @alias of factFields, read from the
+// events table aliased e; factsSQL is the template with the aliases
+// expanded.
+const factsTemplate = `
 WITH sess AS MATERIALIZED (
 	SELECT session_id AS sid,
-		coalesce(max(json_extract(payload, '$.backend_config.primary')), 'unknown') AS backend,
-		coalesce(max(json_extract(payload, '$.platform.os')), 'unknown') AS os,
-		coalesce(max(json_extract(payload, '$.platform.arch')), 'unknown') AS arch,
-		coalesce(max(json_extract(payload, '$.platform.shell')), 'unknown') AS shell,
-		CASE WHEN max(coalesce(json_extract(payload, '$.is_first_run'), 0)) THEN 'first' ELSE 'returning' END AS run
-	FROM events WHERE event_type = 'session.start' AND event_time >= ?1 AND event_time < ?2
+		coalesce(max(@primary), 'unknown') AS backend,
+		coalesce(max(@os), 'unknown') AS os,
+		coalesce(max(@arch), 'unknown') AS arch,
+		coalesce(max(@shell), 'unknown') AS shell,
+		CASE WHEN max(coalesce(@first_run, 0)) THEN 'first' ELSE 'returning' END AS run
+	FROM events e WHERE event_type = 'session.start' AND event_time >= ?1 AND event_time < ?2
 	GROUP BY session_id
 ),
 -- Every field a metric reads, extracted once per event: gid the
@@ -66,18 +72,18 @@ ev AS MATERIALIZED (
 		coalesce(s.arch, 'unknown') AS arch, coalesce(s.shell, 'unknown') AS shell,
 		coalesce(s.run, 'unknown') AS run,
 		CASE WHEN e.event_type IN ('command.generated', 'safety.triggered')
-			THEN json_extract(e.payload, '$.generation_id') END AS gid,
-		CASE e.event_type WHEN 'command.generated' THEN json_extract(e.payload, '$.backend_used')
-			WHEN 'error.occurred' THEN json_extract(e.payload, '$.backend') END AS b2,
-		CASE e.event_type WHEN 'command.generated' THEN json_extract(e.payload, '$.inference_time_ms')
-			WHEN 'session.end' THEN json_extract(e.payload, '$.time_to_first_command_ms') END AS v,
-		CASE e.event_type WHEN 'safety.triggered' THEN 'risk_level=' || json_extract(e.payload, '$.risk_level')
-			WHEN 'error.occurred' THEN 'category=' || json_extract(e.payload, '$.error_category') END AS cat,
-		CASE e.event_type WHEN 'safety.triggered' THEN json_extract(e.payload, '$.action_taken') = 'blocked'
-			WHEN 'session.end' THEN coalesce(json_extract(e.payload, '$.retries'), 0) > 0
-			WHEN 'error.occurred' THEN json_extract(e.payload, '$.component') = 'inference' END AS f1,
-		CASE e.event_type WHEN 'safety.triggered' THEN coalesce(json_extract(e.payload, '$.user_override'), 0)
-			WHEN 'session.end' THEN json_extract(e.payload, '$.commands_executed') > 0 END AS f2
+			THEN @generation END AS gid,
+		CASE e.event_type WHEN 'command.generated' THEN @backend_used
+			WHEN 'error.occurred' THEN @error_backend END AS b2,
+		CASE e.event_type WHEN 'command.generated' THEN @inference_ms
+			WHEN 'session.end' THEN @ttfc_ms END AS v,
+		CASE e.event_type WHEN 'safety.triggered' THEN 'risk_level=' || @risk_level
+			WHEN 'error.occurred' THEN 'category=' || @error_category END AS cat,
+		CASE e.event_type WHEN 'safety.triggered' THEN @action = 'blocked'
+			WHEN 'session.end' THEN coalesce(@retries, 0) > 0
+			WHEN 'error.occurred' THEN @component = 'inference' END AS f1,
+		CASE e.event_type WHEN 'safety.triggered' THEN coalesce(@override, 0)
+			WHEN 'session.end' THEN @executed > 0 END AS f2
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
 	WHERE e.event_type IN ('session.start', 'command.generated', 'command.executed', 'safety.triggered',
 			'error.occurred', 'session.end')
@@ -87,9 +93,9 @@ gen AS MATERIALIZED (
 	SELECT day, gid, b2 AS used, v AS ms, os, arch, shell, run FROM ev WHERE type = 'command.generated'
 ),
 unmodified AS MATERIALIZED (
-	SELECT DISTINCT json_extract(payload, '$.generation_id') AS gid FROM events
+	SELECT DISTINCT @generation AS gid FROM events e
 	WHERE event_type = 'command.executed' AND event_time >= ?1
-		AND json_extract(payload, '$.modified_before_execution') = 0
+		AND @modified = 0
 ),
 blocks AS MATERIALIZED (
 	SELECT ev.day, coalesce(g.used, ev.backend) AS backend, ev.os, ev.arch, ev.shell, ev.run, ev.cat AS extra,
@@ -164,3 +170,51 @@ func orUnknown(s sql.NullString) string {
 	}
 	return s.String
 }
+
+// factFields maps the aliases of factsTemplate to the schema fields they
+// read: the SQL names no field itself, so a field renamed in the schema is
+// renamed here by the compiler, and one removed fails to compile.
+var factFields = map[string]string{
+	"@primary":        schema.KeyBackendPrimary,
+	"@os":             schema.KeyPlatformOS,
+	"@arch":           schema.KeyPlatformArch,
+	"@shell":          schema.KeyPlatformShell,
+	"@first_run":      schema.KeyIsFirstRun,
+	"@generation":     schema.KeyGenerationID,
+	"@backend_used":   schema.KeyBackendUsed,
+	"@error_backend":  schema.KeyBackend,
+	"@inference_ms":   schema.KeyInferenceTimeMs,
+	"@ttfc_ms":        schema.KeyTimeToFirstCommandMs,
+	"@risk_level":     schema.KeyRiskLevel,
+	"@error_category": schema.KeyErrorCategory,
+	"@action":         schema.KeyActionTaken,
+	"@retries":        schema.KeyRetries,
+	"@component":      schema.KeyComponent,
+	"@override":       schema.KeyUserOverride,
+	"@executed":       schema.KeyCommandsExecuted,
+	"@modified":       schema.KeyModifiedBeforeExecution,
+}
+
+// factsSQL is factsTemplate with every alias replaced by the expression
+// that reads its field from the stored event.
+var factsSQL = expandFields(factsTemplate, factFields)
+
+// aliasPattern matches an @alias of a SQL template.
+var aliasPattern = regexp.MustCompile(`@[a-z_]+`)
+
+// expandFields replaces each @alias of tmpl by the read of its field. An
+// alias without a field is a programmer error caught when the package
+// loads (and by every test).
+func expandFields(tmpl string, fields map[string]string) string {
+	return aliasPattern.ReplaceAllStringFunc(tmpl, func(a string) string {
+		key, ok := fields[a]
+		if !ok {
+			panic("insights: SQL alias " + a + " has no schema field")
+		}
+		return fieldSQL(key)
+	})
+}
+
+// fieldSQL reads one field from the stored event e: the store keeps each
+// event's JSON form (event.Encode), so a dotted key is a JSON path.
+func fieldSQL(key string) string { return "json_extract(e.payload, '$." + key + "')" }

@@ -228,18 +228,6 @@ const (
 	AggregateRetentionDays = 730
 )
 
-// Shared field keys.
-const (
-	KeySessionID    = "session_id"
-	KeyGenerationID = "generation_id"
-	// KeyRecordUID is the transport field every event may carry: the OTel
-	// semantic convention for a log record's unique id, here the stored
-	// event's id, which the collector deduplicates by.
-	KeyRecordUID = "log.record.uid"
-	// KeySessionIDs is the list of session ids of a deletion.request.
-	KeySessionIDs = "session_ids"
-)
-
 // MaxDeletionSessionIDs bounds a deletion request: two years of daily
 // session ids, longer than any retention.
 const MaxDeletionSessionIDs = 2*365 + 1
@@ -291,17 +279,17 @@ var events = []Event{
 		Doc: "CLI invocation begins",
 		Fields: []Field{
 			sessionID(),
-			{Key: "caro_version", Type: TypeString, Required: true, Format: FormatVersion, MaxLen: MaxVersionLen,
+			{Key: KeyCaroVersion, Type: TypeString, Required: true, Format: FormatVersion, MaxLen: MaxVersionLen,
 				Doc: "Caro release version"},
-			enum("platform.os", true, OSes(), "operating system family"),
-			enum("platform.arch", true, Arches(), "CPU architecture"),
-			enum("platform.shell", true, Shells(), "shell family (base name of $SHELL, never its path)"),
-			enum("backend_config.primary", true, Backends(), "configured primary backend"),
-			flag("backend_config.fallback_enabled", true, "whether falling back to the static backend is enabled"),
-			enum("safety_level", false, SafetyLevels(), "configured safety level"),
-			enum("output_format", false, OutputFormats(), "configured output format"),
-			flag("is_first_run", false, "true on the first session after install"),
-			enum("config_source", false, ConfigSources(), "where the configuration came from"),
+			enum(KeyPlatformOS, true, OSes(), "operating system family"),
+			enum(KeyPlatformArch, true, Arches(), "CPU architecture"),
+			enum(KeyPlatformShell, true, Shells(), "shell family (base name of $SHELL, never its path)"),
+			enum(KeyBackendPrimary, true, Backends(), "configured primary backend"),
+			flag(KeyFallbackEnabled, true, "whether falling back to the static backend is enabled"),
+			enum(KeySafetyLevel, false, SafetyLevels(), "configured safety level"),
+			enum(KeyOutputFormat, false, OutputFormats(), "configured output format"),
+			flag(KeyIsFirstRun, false, "true on the first session after install"),
+			enum(KeyConfigSource, false, ConfigSources(), "where the configuration came from"),
 		},
 	},
 	{
@@ -310,17 +298,17 @@ var events = []Event{
 		Fields: []Field{
 			sessionID(),
 			generationID(),
-			enum("backend_used", true, Backends(), "backend that produced the command"),
-			count("inference_time_ms", true, maxMillis, "inference time in milliseconds"),
-			enum("safety_result.risk_level", true, RiskLevels(), "safety verdict"),
-			count("safety_result.patterns_matched", true, 1000, "number of safety patterns matched"),
-			{Key: "model_name", Type: TypeString, Format: FormatModelName, MaxLen: MaxModelNameLen,
+			enum(KeyBackendUsed, true, Backends(), "backend that produced the command"),
+			count(KeyInferenceTimeMs, true, maxMillis, "inference time in milliseconds"),
+			enum(KeySafetyRiskLevel, true, RiskLevels(), "safety verdict"),
+			count(KeySafetyPatternsMatched, true, 1000, "number of safety patterns matched"),
+			{Key: KeyModelName, Type: TypeString, Format: FormatModelName, MaxLen: MaxModelNameLen,
 				Doc: "model identifier (no path, no URL)"},
-			detailed(count("input_token_count", false, maxTokens, "prompt token count (counts only)")),
-			detailed(count("output_token_count", false, maxTokens, "completion token count (counts only)")),
-			detailed(Field{Key: "confidence_score", Type: TypeFloat, Min: 0, Max: 1,
+			detailed(count(KeyInputTokenCount, false, maxTokens, "prompt token count (counts only)")),
+			detailed(count(KeyOutputTokenCount, false, maxTokens, "completion token count (counts only)")),
+			detailed(Field{Key: KeyConfidenceScore, Type: TypeFloat, Min: 0, Max: 1,
 				Doc: "backend confidence between 0 and 1"}),
-			count("retry_count", false, 1000, "regenerations before this one in the session"),
+			count(KeyRetryCount, false, 1000, "regenerations before this one in the session"),
 		},
 	},
 	{
@@ -329,10 +317,10 @@ var events = []Event{
 		Fields: []Field{
 			sessionID(),
 			generationID(),
-			enum("execution_mode", true, ExecutionModes(), "how execution was approved"),
-			flag("modified_before_execution", true, "whether the user edited the command first"),
-			enum("exit_code_category", false, ExitCodeCategories(), "success, error or timeout; never the code"),
-			detailed(count("execution_time_ms", false, maxMillis, "execution time in milliseconds")),
+			enum(KeyExecutionMode, true, ExecutionModes(), "how execution was approved"),
+			flag(KeyModifiedBeforeExecution, true, "whether the user edited the command first"),
+			enum(KeyExitCodeCategory, false, ExitCodeCategories(), "success, error or timeout; never the code"),
+			detailed(count(KeyExecutionTimeMs, false, maxMillis, "execution time in milliseconds")),
 		},
 	},
 	{
@@ -341,11 +329,11 @@ var events = []Event{
 		Fields: []Field{
 			sessionID(),
 			generationID(),
-			enum("risk_level", true, RiskLevels(), "risk level of the command"),
-			enum("pattern_category", true, PatternCategories(), "high-level category of the matched pattern"),
-			enum("action_taken", true, ActionsTaken(), "blocked or warned"),
-			flag("user_override", false, "whether the user proceeded anyway (-y)"),
-			enum("safety_level_config", false, SafetyLevels(), "configured safety level"),
+			enum(KeyRiskLevel, true, RiskLevels(), "risk level of the command"),
+			enum(KeyPatternCategory, true, PatternCategories(), "high-level category of the matched pattern"),
+			enum(KeyActionTaken, true, ActionsTaken(), "blocked or warned"),
+			flag(KeyUserOverride, false, "whether the user proceeded anyway (-y)"),
+			enum(KeySafetyLevelConfig, false, SafetyLevels(), "configured safety level"),
 		},
 	},
 	{
@@ -353,12 +341,12 @@ var events = []Event{
 		Doc: "any error during operation (categories and codes only, no message or stack)",
 		Fields: []Field{
 			sessionID(),
-			enum("error_category", true, ErrorCategories(), "error family"),
-			enum("error_code", true, ErrorCodes(), "stable error code of the category"),
-			enum("component", true, Components(), "part of Caro where it occurred"),
-			enum("backend", false, Backends(), "backend involved, if any"),
-			flag("recoverable", false, "whether Caro carried on"),
-			flag("fallback_attempted", false, "whether a fallback backend was tried"),
+			enum(KeyErrorCategory, true, ErrorCategories(), "error family"),
+			enum(KeyErrorCode, true, ErrorCodes(), "stable error code of the category"),
+			enum(KeyComponent, true, Components(), "part of Caro where it occurred"),
+			enum(KeyBackend, false, Backends(), "backend involved, if any"),
+			flag(KeyRecoverable, false, "whether Caro carried on"),
+			flag(KeyFallbackAttempted, false, "whether a fallback backend was tried"),
 		},
 	},
 	{
@@ -366,14 +354,14 @@ var events = []Event{
 		Doc: "CLI exits",
 		Fields: []Field{
 			sessionID(),
-			count("session_duration_ms", true, maxMillis, "session duration in milliseconds"),
-			count("commands_generated", true, maxCount, "commands generated in the session"),
-			count("commands_executed", true, maxCount, "commands executed in the session"),
-			count("errors_encountered", true, maxCount, "errors in the session"),
-			enum("exit_reason", false, ExitReasons(), "why the session ended"),
-			count("safety_blocks", false, maxCount, "commands blocked by safety"),
-			count("retries", false, maxCount, "regenerations in the session"),
-			count("time_to_first_command_ms", false, maxMillis,
+			count(KeySessionDurationMs, true, maxMillis, "session duration in milliseconds"),
+			count(KeyCommandsGenerated, true, maxCount, "commands generated in the session"),
+			count(KeyCommandsExecuted, true, maxCount, "commands executed in the session"),
+			count(KeyErrorsEncountered, true, maxCount, "errors in the session"),
+			enum(KeyExitReason, false, ExitReasons(), "why the session ended"),
+			count(KeySafetyBlocks, false, maxCount, "commands blocked by safety"),
+			count(KeyRetries, false, maxCount, "regenerations in the session"),
+			count(KeyTimeToFirstCommandMs, false, maxMillis,
 				"from session start to the first generated command (TTFC)"),
 		},
 	},

@@ -108,16 +108,16 @@ func (c *Client) SessionStart(e SessionStart) {
 	if p == (Platform{}) {
 		p = DetectPlatform(c.getenv)
 	}
-	b.str("caro_version", c.version)
-	b.str("platform.os", string(p.OS))
-	b.str("platform.arch", string(p.Arch))
-	b.str("platform.shell", string(p.Shell))
-	b.str("backend_config.primary", string(e.Backend))
-	b.bool("backend_config.fallback_enabled", e.FallbackEnabled)
-	b.str("safety_level", string(e.SafetyLevel))
-	b.str("output_format", string(e.OutputFormat))
-	b.optBool("is_first_run", e.IsFirstRun)
-	b.str("config_source", string(e.ConfigSource))
+	b.str(schema.KeyCaroVersion, c.version)
+	b.str(schema.KeyPlatformOS, string(p.OS))
+	b.str(schema.KeyPlatformArch, string(p.Arch))
+	b.str(schema.KeyPlatformShell, string(p.Shell))
+	b.str(schema.KeyBackendPrimary, string(e.Backend))
+	b.bool(schema.KeyFallbackEnabled, e.FallbackEnabled)
+	b.str(schema.KeySafetyLevel, string(e.SafetyLevel))
+	b.str(schema.KeyOutputFormat, string(e.OutputFormat))
+	b.optBool(schema.KeyIsFirstRun, e.IsFirstRun)
+	b.str(schema.KeyConfigSource, string(e.ConfigSource))
 	c.emit(&b)
 }
 
@@ -141,17 +141,17 @@ func (c *Client) CommandGenerated(e CommandGenerated) string {
 		return id
 	}
 	b.str(schema.KeyGenerationID, id)
-	b.str("backend_used", string(e.Backend))
-	b.int("inference_time_ms", ms(e.InferenceTime))
-	b.str("safety_result.risk_level", string(e.RiskLevel))
-	b.int("safety_result.patterns_matched", int64(e.PatternsMatched))
-	b.str("model_name", e.ModelName)
-	b.optInt("input_token_count", e.InputTokens)
-	b.optInt("output_token_count", e.OutputTokens)
-	if e.Confidence != nil && b.wanted("confidence_score") {
-		b.add(attribute.Float64("confidence_score", *e.Confidence))
+	b.str(schema.KeyBackendUsed, string(e.Backend))
+	b.int(schema.KeyInferenceTimeMs, ms(e.InferenceTime))
+	b.str(schema.KeySafetyRiskLevel, string(e.RiskLevel))
+	b.int(schema.KeySafetyPatternsMatched, int64(e.PatternsMatched))
+	b.str(schema.KeyModelName, e.ModelName)
+	b.optInt(schema.KeyInputTokenCount, e.InputTokens)
+	b.optInt(schema.KeyOutputTokenCount, e.OutputTokens)
+	if e.Confidence != nil && b.wanted(schema.KeyConfidenceScore) {
+		b.add(attribute.Float64(schema.KeyConfidenceScore, *e.Confidence))
 	}
-	b.optInt("retry_count", e.RetryCount)
+	b.optInt(schema.KeyRetryCount, e.RetryCount)
 	c.emit(&b)
 	return id
 }
@@ -167,11 +167,11 @@ func (c *Client) CommandExecuted(e CommandExecuted) {
 		return
 	}
 	b.str(schema.KeyGenerationID, e.GenerationID)
-	b.str("execution_mode", string(e.Mode))
-	b.bool("modified_before_execution", e.Modified)
-	b.str("exit_code_category", string(e.ExitCategory))
+	b.str(schema.KeyExecutionMode, string(e.Mode))
+	b.bool(schema.KeyModifiedBeforeExecution, e.Modified)
+	b.str(schema.KeyExitCodeCategory, string(e.ExitCategory))
 	if e.ExecutionTime != nil {
-		b.int("execution_time_ms", ms(*e.ExecutionTime))
+		b.int(schema.KeyExecutionTimeMs, ms(*e.ExecutionTime))
 	}
 	c.emit(&b)
 }
@@ -189,11 +189,11 @@ func (c *Client) SafetyTriggered(e SafetyTriggered) {
 		return
 	}
 	b.str(schema.KeyGenerationID, e.GenerationID)
-	b.str("risk_level", string(e.RiskLevel))
-	b.str("pattern_category", string(e.PatternCategory))
-	b.str("action_taken", string(e.Action))
-	b.optBool("user_override", e.UserOverride)
-	b.str("safety_level_config", string(e.SafetyLevelConfig))
+	b.str(schema.KeyRiskLevel, string(e.RiskLevel))
+	b.str(schema.KeyPatternCategory, string(e.PatternCategory))
+	b.str(schema.KeyActionTaken, string(e.Action))
+	b.optBool(schema.KeyUserOverride, e.UserOverride)
+	b.str(schema.KeySafetyLevelConfig, string(e.SafetyLevelConfig))
 	c.emit(&b)
 }
 
@@ -207,12 +207,12 @@ func (c *Client) ErrorOccurred(e ErrorOccurred) {
 	if !ok {
 		return
 	}
-	b.str("error_category", string(e.Category))
-	b.str("error_code", string(schema.CodeOf(e.Category)))
-	b.str("component", string(e.Component))
-	b.str("backend", string(e.Backend))
-	b.optBool("recoverable", e.Recoverable)
-	b.optBool("fallback_attempted", e.FallbackAttempted)
+	b.str(schema.KeyErrorCategory, string(e.Category))
+	b.str(schema.KeyErrorCode, string(schema.CodeOf(e.Category)))
+	b.str(schema.KeyComponent, string(e.Component))
+	b.str(schema.KeyBackend, string(e.Backend))
+	b.optBool(schema.KeyRecoverable, e.Recoverable)
+	b.optBool(schema.KeyFallbackAttempted, e.FallbackAttempted)
 	c.emit(&b)
 }
 
@@ -225,15 +225,15 @@ func (c *Client) SessionEnd(e SessionEnd) {
 	if !ok {
 		return
 	}
-	b.int("session_duration_ms", ms(c.now().Sub(c.start)))
-	b.int("commands_generated", c.generated.Load())
-	b.int("commands_executed", c.executed.Load())
-	b.int("errors_encountered", c.errs.Load())
-	b.str("exit_reason", string(e.ExitReason))
-	b.int("safety_blocks", c.blocks.Load())
-	b.int("retries", c.retries.Load())
+	b.int(schema.KeySessionDurationMs, ms(c.now().Sub(c.start)))
+	b.int(schema.KeyCommandsGenerated, c.generated.Load())
+	b.int(schema.KeyCommandsExecuted, c.executed.Load())
+	b.int(schema.KeyErrorsEncountered, c.errs.Load())
+	b.str(schema.KeyExitReason, string(e.ExitReason))
+	b.int(schema.KeySafetyBlocks, c.blocks.Load())
+	b.int(schema.KeyRetries, c.retries.Load())
 	if ttfc := c.firstCommand.Load(); ttfc >= 0 {
-		b.int("time_to_first_command_ms", ttfc)
+		b.int(schema.KeyTimeToFirstCommandMs, ttfc)
 	}
 	c.emit(&b)
 }
