@@ -13,8 +13,7 @@ import (
 // write happens on the batch goroutine). Budget 100 us, aim < 5 us.
 func BenchmarkRecordEnabled(b *testing.B) {
 	dirs := Dirs{Config: b.TempDir(), Cache: b.TempDir()}
-	c := Start(context.Background(), enabledConfig(dirs, schema.LevelStandard), WithMachineID("m"),
-		WithBatchOptions())
+	c := Start(context.Background(), enabledConfig(dirs, schema.LevelStandard), WithMachineID("m"))
 	defer c.Shutdown(context.Background())
 	ev := CommandGenerated{GenerationID: "6f1c2a8e-3b4d-4c5e-9f60-718293a4b5c6", Backend: schema.BackendStatic,
 		InferenceTime: 3 * time.Millisecond, RiskLevel: schema.RiskSafe, ModelName: "Qwen2.5-Coder-1.5B",

@@ -9,11 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
-	"go.opentelemetry.io/otel/sdk/resource"
 
+	"caro.sh/telemetry/event/otelconv"
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/processor/redaction"
 	"caro.sh/telemetry/schema"
@@ -36,7 +35,6 @@ type options struct {
 	now       func() time.Time
 	machineID string
 	getenv    func(string) string
-	batch     []sdklog.BatchProcessorOption
 }
 
 // WithVersion sets Caro's version (caro_version and service.version).
@@ -59,16 +57,13 @@ func WithMachineID(id string) Option { return func(o *options) { o.machineID = i
 // WithGetenv sets how the environment is read ($SHELL for the platform).
 func WithGetenv(f func(string) string) Option { return func(o *options) { o.getenv = f } }
 
-// WithBatchOptions tunes the batch processor in front of the spool.
-func WithBatchOptions(opts ...sdklog.BatchProcessorOption) Option {
-	return func(o *options) { o.batch = append(o.batch, opts...) }
-}
-
 // Client records Caro's telemetry events. Its methods are safe for
 // concurrent use and never fail visibly; on a nil or disabled Client they
 // return at once.
 type Client struct {
-	enabled   bool
+	// enabled is read by every record method and cleared by Shutdown,
+	// possibly on another goroutine (a signal handler ending the run).
+	enabled   atomic.Bool
 	level     schema.Level
 	version   string
 	sessionID string
@@ -95,7 +90,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) *Client {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c := &Client{enabled: false, now: o.now, getenv: o.getenv, version: o.version, warner: &warner{f: o.warn}}
+	c := &Client{now: o.now, getenv: o.getenv, version: o.version, warner: &warner{f: o.warn}}
 	c.firstCommand.Store(-1)
 	if !cfg.Enabled {
 		return c
@@ -126,18 +121,17 @@ func Start(ctx context.Context, cfg Config, opts ...Option) *Client {
 	// (128 slots cost a fresh process about 60 us more, 2048 about 2 ms).
 	// When it is full the oldest event is dropped, never the caller
 	// blocked.
-	batchOpts := append([]sdklog.BatchProcessorOption{
+	var next sdklog.Processor = sdklog.NewBatchProcessor(c.exporter,
 		sdklog.WithExportInterval(time.Second),
 		sdklog.WithExportMaxBatchSize(queueSize),
 		sdklog.WithMaxQueueSize(queueSize),
-		sdklog.WithExportTimeout(5 * time.Second),
-	}, o.batch...)
-	var next sdklog.Processor = sdklog.NewBatchProcessor(c.exporter, batchOpts...)
+		sdklog.WithExportTimeout(5*time.Second),
+	)
 	if o.debug != nil {
 		next = &debugProcessor{w: o.debug, next: next}
 	}
 	c.provider = sdklog.NewLoggerProvider(
-		sdklog.WithResource(Resource(o.version)),
+		sdklog.WithResource(otelconv.Resource(o.version)),
 		// The typed builders never repeat a key, and the redaction
 		// processor drops repeats, so the SDK's per-record dedup map is
 		// pure cost on the hot path.
@@ -145,20 +139,12 @@ func Start(ctx context.Context, cfg Config, opts ...Option) *Client {
 		sdklog.WithProcessor(redaction.NewProcessor(next, c.validator)),
 	)
 	c.logger = c.provider.Logger("caro.sh/telemetry/sdk", log.WithInstrumentationVersion(o.version))
-	c.enabled = true
+	c.enabled.Store(true)
 	return c
 }
 
-// Resource is the only resource Caro's telemetry carries.
-func Resource(version string) *resource.Resource {
-	return resource.NewSchemaless(
-		attribute.String(schema.ResourceServiceName, schema.ServiceName),
-		attribute.String(schema.ResourceServiceVersion, version),
-	)
-}
-
 // Enabled reports whether events are recorded.
-func (c *Client) Enabled() bool { return c != nil && c.enabled }
+func (c *Client) Enabled() bool { return c != nil && c.enabled.Load() }
 
 // SessionID returns today's anonymous session id ("" when disabled).
 func (c *Client) SessionID() string {
@@ -181,7 +167,8 @@ func (c *Client) Rejections() map[string]int64 {
 // ctx's deadline or DefaultShutdownTimeout. It is safe to call more than
 // once; telemetry failures are reported through WithWarn, never returned.
 func (c *Client) Shutdown(ctx context.Context) {
-	if !c.Enabled() {
+	// Only the first of concurrent Shutdowns persists; the others return.
+	if c == nil || !c.enabled.CompareAndSwap(true, false) {
 		return
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -189,7 +176,6 @@ func (c *Client) Shutdown(ctx context.Context) {
 		ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
 		defer cancel()
 	}
-	c.enabled = false
 	if counts := c.validator.Counts(); len(counts) > 0 {
 		prefixed := make(map[string]int64, len(counts))
 		for k, v := range counts {

@@ -340,3 +340,30 @@ func TestDebugPrintsWhatIsStored(t *testing.T) {
 		t.Errorf("debug printed\n%s\nspool holds\n%s", line, stored)
 	}
 }
+
+// TestRecordingWhileAnotherGoroutineShutsDown: a signal handler may end
+// the session while the flow still records; under -race this fails if
+// Enabled and Shutdown share unsynchronised state. Every event recorded
+// before Shutdown began is stored, and Shutdown persists once.
+func TestRecordingWhileAnotherGoroutineShutsDown(t *testing.T) {
+	dirs := Dirs{Config: t.TempDir(), Cache: t.TempDir()}
+	c := Start(context.Background(), enabledConfig(dirs, schema.LevelDetailed), WithMachineID("m"))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				recordFullSession(c)
+			}
+		})
+	}
+	wg.Go(func() { c.Shutdown(context.Background()) })
+	wg.Go(func() { c.Shutdown(context.Background()) })
+	wg.Wait()
+	c.Shutdown(context.Background())
+	if c.Enabled() {
+		t.Fatal("still enabled after Shutdown")
+	}
+	if n := len(readSpool(t, dirs)); n > 4*50*6 {
+		t.Fatalf("%d events stored, want at most %d", n, 4*50*6)
+	}
+}

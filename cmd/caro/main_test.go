@@ -19,7 +19,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/internal/cli"
 	"caro.sh/telemetry/sdk"
 )
@@ -101,7 +101,8 @@ func TestScripts(t *testing.T) {
 // fakeServer starts an httptest server speaking a backend's real API and
 // sets $URL to it: `fake-ollama [-status N] [-sleep D] COMMAND` answers
 // every generation with COMMAND (or fails with status N), and appends
-// each request body to $WORK/requests.log.
+// each request body (and its Authorization header, if any) to
+// $WORK/requests.log.
 func fakeServer(handler func(reply string, log func([]byte)) http.HandlerFunc) func(*testscript.TestScript, bool, []string) {
 	return func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg {
@@ -139,6 +140,9 @@ func fakeServer(handler func(reply string, log func([]byte)) http.HandlerFunc) f
 			if status != 0 {
 				http.Error(w, `{"error":"model crashed"}`, status)
 				return
+			}
+			if auth := r.Header.Get("Authorization"); auth != "" {
+				logBody([]byte("authorization: " + auth))
 			}
 			h(w, r)
 		}))
@@ -230,9 +234,9 @@ func cmdVerifyExport(ts *testscript.TestScript, neg bool, args []string) {
 	f, err := os.Open(ts.MkAbs(args[0]))
 	ts.Check(err)
 	defer f.Close()
-	env, err := export.Read(f, 0)
+	env, err := exportfile.Read(f, 0)
 	if (err != nil) != neg {
-		ts.Fatalf("export.Read: %v", err)
+		ts.Fatalf("exportfile.Read: %v", err)
 	}
 	if err != nil {
 		return

@@ -241,36 +241,6 @@ func (s *Spool) Purge(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// DeleteSessions deletes every stored event of the session ids whose time
-// is not after before, records the sessions as deleted up to that time (so
-// that Server mode refuses their older events later), and returns how many
-// events it deleted. A deletion.request event given to Append in Server
-// mode does the same.
-func (s *Spool) DeleteSessions(ctx context.Context, ids []string, before time.Time) (int, error) {
-	if err := s.check(); err != nil {
-		return 0, err
-	}
-	now := s.opts.Now()
-	ev := Event{Name: schema.EventDeletionRequest, Time: before,
-		Attrs: []schema.Attr{{Key: schema.KeySessionIDs, Value: schema.StringList(ids)}}}
-	var n int
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		if n, err = s.applyDeletion(ctx, tx, &ev, now); err != nil {
-			return err
-		}
-		if err := addCounters(ctx, tx, map[string]int64{CounterDeletedByRequest: int64(n)}); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "PRAGMA incremental_vacuum")
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("delete sessions from spool %s: %w", s.opts.Path, err)
-	}
-	return n, nil
-}
-
 // CountByEvent returns how many events of each type are stored, pending
 // and transmitted alike.
 func (s *Spool) CountByEvent(ctx context.Context) (map[string]int, error) {

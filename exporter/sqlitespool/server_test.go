@@ -223,31 +223,6 @@ func TestADeletionRequestDeletesItsSessionsAndRefusesTheirLateEvents(t *testing.
 	}
 }
 
-func TestDeleteSessionsWorksOnAClientSpoolToo(t *testing.T) {
-	s := openTemp(t, Options{})
-	if _, err := s.Append(ctx, []Event{
-		sessionEvent(schema.EventSessionStart, "1111111111111111", "", t0),
-		sessionEvent(schema.EventSessionStart, "2222222222222222", "", t0),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := s.DeleteSessions(ctx, []string{"1111111111111111"}, t0.Add(time.Second))
-	if err != nil || n != 1 {
-		t.Fatalf("DeleteSessions = %d, %v; want 1", n, err)
-	}
-}
-
-func TestNameBasedEventIDsAreStableAndDistinct(t *testing.T) {
-	a := event.NameBasedUID([]byte(`{"event":"session.start"}`))
-	b := event.NameBasedUID([]byte(`{"event":"session.end"}`))
-	if a != event.NameBasedUID([]byte(`{"event":"session.start"}`)) || a == b {
-		t.Fatalf("ids %s %s", a, b)
-	}
-	if len(a) != 36 || a[14] != '5' {
-		t.Errorf("%s is not a UUID v5", a)
-	}
-}
-
 // TestMigrationFromVersion1FillsTheNewColumns builds a version 1 file
 // with the first migration alone, and opens it with this build.
 func TestMigrationFromVersion1FillsTheNewColumns(t *testing.T) {

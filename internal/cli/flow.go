@@ -140,12 +140,18 @@ func (r *run) newFlow(c *cobra.Command, vals map[string]value) (*flow, error) {
 		}
 		model = r.flow.model
 	}
+	// The server's API key comes from the environment only, so that it is
+	// never written into a config file that may be shared or shown.
+	var opts []backend.Option
+	if key := r.env.Getenv(apiKeyEnv); key != "" {
+		opts = append(opts, backend.WithAPIKey(key))
+	}
 	var remote backend.Backend
 	switch f.primary {
 	case schema.BackendOllama:
-		remote = backend.NewOllama(vals["backend.ollama_url"].Text, cmp.Or(model, defaultOllamaModel), r.env.HTTPClient)
+		remote = backend.NewOllama(vals["backend.ollama_url"].Text, cmp.Or(model, defaultOllamaModel), r.env.HTTPClient, opts...)
 	case schema.BackendVLLM:
-		remote = backend.NewVLLM(vals["backend.vllm_url"].Text, cmp.Or(model, defaultVLLMModel), r.env.HTTPClient)
+		remote = backend.NewVLLM(vals["backend.vllm_url"].Text, cmp.Or(model, defaultVLLMModel), r.env.HTTPClient, opts...)
 	default:
 		f.gen = backend.NewStatic()
 		return f, nil
@@ -156,6 +162,10 @@ func (r *run) newFlow(c *cobra.Command, vals map[string]value) (*flow, error) {
 	}
 	return f, nil
 }
+
+// apiKeyEnv names the variable holding the inference server's API key
+// (vLLM's --api-key, or a proxy in front of Ollama), sent as a bearer token.
+const apiKeyEnv = "CARO_API_KEY"
 
 // onFallback records and explains a remote failure that static covers.
 func (f *flow) onFallback(err error) {

@@ -13,8 +13,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
-	"caro.sh/telemetry/export"
 	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/internal/consent"
 )
 
@@ -100,12 +100,12 @@ func (r *run) export(c *cobra.Command, f exportFlags) error {
 
 	now := r.env.Now()
 	// The checksum covers the requests too: they are events of the envelope.
-	env, err := export.Build(append(slices.Clip(events), requests...), r.env.Version, now)
+	env, err := exportfile.Build(append(slices.Clip(events), requests...), r.env.Version, now)
 	if err != nil {
 		return fail(ExitFailed, "cannot build the export: %v", err)
 	}
 	var buf bytes.Buffer
-	if err := export.Write(&buf, env); err != nil {
+	if err := exportfile.Write(&buf, env); err != nil {
 		return fail(ExitFailed, "cannot build the export: %v", err)
 	}
 	path, err := r.exportPath(f.output, cs.cfg.Dirs.Cache, now.UTC().Format("2006-01-02"))

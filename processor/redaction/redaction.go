@@ -19,7 +19,6 @@ const DroppedField = "dropped_field"
 //
 // A Validator is safe for concurrent use; its counters are atomics.
 type Validator struct {
-	accepted atomic.Int64
 	dropped  atomic.Int64
 	rejected [numReasons]atomic.Int64
 }
@@ -112,7 +111,6 @@ func (v *Validator) apply(event string, attrs []schema.Attr) ([]schema.Attr, Rea
 		v.dropped.Add(int64(dropped))
 		changed = true
 	}
-	v.accepted.Add(1)
 	return out, ReasonNone, changed
 }
 
@@ -128,19 +126,6 @@ func (v *Validator) count(r Reason) {
 	}
 }
 
-// CheckResource reports ReasonResource when keys holds a resource attribute
-// key other than schema.ResourceKeys(), ReasonNone otherwise. A rejection is
-// counted like a rejected event.
-func (v *Validator) CheckResource(keys []string) Reason {
-	for _, k := range keys {
-		if !isResourceKey(k) {
-			v.count(ReasonResource)
-			return ReasonResource
-		}
-	}
-	return ReasonNone
-}
-
 func isResourceKey(k string) bool {
 	for _, allowed := range resourceKeys {
 		if k == allowed {
@@ -152,7 +137,8 @@ func isResourceKey(k string) bool {
 
 var resourceKeys = schema.ResourceKeys()
 
-// checkResourceAttrs is CheckResource for keys and values, without counting:
+// checkResourceAttrs reports ReasonResource when attrs holds a key other
+// than schema.ResourceKeys() or a value that is not clean, without counting:
 // the SDK face caches its verdict per resource. Values must be strings that
 // Detect finds clean (service.name=caro, service.version=1.1.0).
 func checkResourceAttrs(attrs []schema.Attr) Reason {
@@ -180,9 +166,6 @@ func (v *Validator) Counts() map[string]int64 {
 	}
 	return out
 }
-
-// Accepted returns how many events Apply accepted.
-func (v *Validator) Accepted() int64 { return v.accepted.Load() }
 
 // --- the schema, compiled for the hot path ---
 

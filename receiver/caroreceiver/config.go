@@ -7,7 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/config/confighttp"
 
-	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/exportfile"
 )
 
 // Default listen address: the loopback interface, on the port after
@@ -66,7 +66,7 @@ func createDefaultConfig() *Config {
 		RateLimit:         RateLimitConfig{RequestsPerMinute: 60, Burst: 20, MaxClients: 10000},
 		MaxEventsPerBatch: 1000,
 		Exports: ExportsConfig{
-			MaxDecompressedBytes: export.DefaultMaxBytes,
+			MaxDecompressedBytes: exportfile.DefaultMaxBytes,
 			PollInterval:         10 * time.Second,
 			SettleTime:           2 * time.Second,
 		},

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/upload"
 )
@@ -25,12 +25,12 @@ func TestADeletionRequestInAnExportBecomesADeletionRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := export.Build([]json.RawMessage{raw}, "1.1.0", time.Now())
+	env, err := exportfile.Build([]json.RawMessage{raw}, "1.1.0", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var file bytes.Buffer
-	if err := export.Write(&file, env); err != nil {
+	if err := exportfile.Write(&file, env); err != nil {
 		t.Fatal(err)
 	}
 	a := post(t, r.url(UploadPath), "application/gzip", file.Bytes(), false)

@@ -15,7 +15,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/exportfile"
 )
 
 // Subfolders of the drop folder where files go once handled.
@@ -79,7 +79,7 @@ func (r *caroReceiver) ingestFile(ctx context.Context, path string) {
 		log.Warn("caro receiver: cannot open an export file", zap.Error(err))
 		return
 	}
-	env, err := export.Read(f, r.cfg.Exports.MaxDecompressedBytes)
+	env, err := exportfile.Read(f, r.cfg.Exports.MaxDecompressedBytes)
 	f.Close()
 	if err != nil {
 		if !isExportContentError(err) {

@@ -26,7 +26,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/processor/redaction"
 	"caro.sh/telemetry/receiver/caroreceiver/internal/metadata"
 	"caro.sh/telemetry/receiver/caroreceiver/internal/ratelimit"
@@ -239,11 +239,11 @@ func (r *caroReceiver) handleUpload(w http.ResponseWriter, req *http.Request) {
 	if !r.admit(w, req, sourceUpload) {
 		return
 	}
-	env, err := export.Read(req.Body, r.cfg.Exports.MaxDecompressedBytes)
+	env, err := exportfile.Read(req.Body, r.cfg.Exports.MaxDecompressedBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		switch {
-		case errors.As(err, &mbe), errors.Is(err, export.ErrTooLarge):
+		case errors.As(err, &mbe), errors.Is(err, exportfile.ErrTooLarge):
 			r.reply(w, sourceUpload, http.StatusRequestEntityTooLarge, map[string]string{"error": "too_large", "message": err.Error()})
 		case isExportContentError(err):
 			r.reply(w, sourceUpload, http.StatusBadRequest, map[string]string{"error": "invalid_export", "message": err.Error()})
@@ -263,7 +263,7 @@ func (r *caroReceiver) handleUpload(w http.ResponseWriter, req *http.Request) {
 }
 
 func isExportContentError(err error) bool {
-	for _, s := range []error{export.ErrMalformed, export.ErrChecksum, export.ErrVersion, export.ErrTooLarge} {
+	for _, s := range []error{exportfile.ErrMalformed, exportfile.ErrChecksum, exportfile.ErrVersion, exportfile.ErrTooLarge} {
 		if errors.Is(err, s) {
 			return true
 		}

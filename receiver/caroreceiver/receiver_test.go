@@ -23,7 +23,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/receiver/caroreceiver/internal/metadata"
 	"caro.sh/telemetry/schema"
@@ -325,12 +325,12 @@ func TestOnlyPOSTIsServed(t *testing.T) {
 // exportFile returns an export of a full session as caro writes it.
 func exportFile(t *testing.T, session string) []byte {
 	t.Helper()
-	env, err := export.Build(payloads(t, session, time.Now().UTC()), "1.1.0", time.Now())
+	env, err := exportfile.Build(payloads(t, session, time.Now().UTC()), "1.1.0", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := export.Write(&buf, env); err != nil {
+	if err := exportfile.Write(&buf, env); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/export"
 	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/exportfile"
 )
 
 // writeExports writes every stored event not yet exported into air-gapped
@@ -81,7 +81,7 @@ func (e *spoolExporter) writeFile(evs []sqlitespool.Event, now time.Time, seq in
 		}
 		payloads[i] = p
 	}
-	env, err := export.Build(payloads, e.version, now)
+	env, err := exportfile.Build(payloads, e.version, now)
 	if err != nil {
 		return "", err
 	}
@@ -95,7 +95,7 @@ func (e *spoolExporter) writeFile(evs []sqlitespool.Event, now time.Time, seq in
 		tmp.Close()
 		return "", fmt.Errorf("export file: %w", err)
 	}
-	if err := export.Write(tmp, env); err != nil {
+	if err := exportfile.Write(tmp, env); err != nil {
 		tmp.Close()
 		return "", err
 	}

@@ -12,9 +12,9 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/export"
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter/internal/metadata"
+	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/schema"
 )
@@ -211,7 +211,7 @@ func TestScheduledExportsRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env, err := export.Read(f, 0)
+		env, err := exportfile.Read(f, 0)
 		f.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

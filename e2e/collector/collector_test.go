@@ -1,4 +1,4 @@
-package otelcol
+package collector
 
 import (
 	"bufio"
@@ -39,7 +39,7 @@ func binary(t testing.TB) string {
 }
 
 // configPath returns a file of collector-config/.
-func configPath(name string) string { return filepath.Join("..", "collector-config", name) }
+func configPath(name string) string { return filepath.Join("..", "..", "collector-config", name) }
 
 // freePort returns a loopback address with a port free a moment ago.
 func freePort(t testing.TB) string {

@@ -1,4 +1,4 @@
-package otelcol
+package collector
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/exportfile"
 )
 
 // TestASiteCollectorCarriesEventsOutByExportFiles runs airgap.yaml as a
@@ -29,12 +29,12 @@ func TestASiteCollectorCarriesEventsOutByExportFiles(t *testing.T) {
 	flush(t, online.spool(t), site, 100)
 	offline := newClient(t)
 	offline.recordSessions(t, 1)
-	env, err := export.Build(offline.payloads(t, offline.spool(t)), "1.1.0", time.Now())
+	env, err := exportfile.Build(offline.payloads(t, offline.spool(t)), "1.1.0", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var file bytes.Buffer
-	if err := export.Write(&file, env); err != nil {
+	if err := exportfile.Write(&file, env); err != nil {
 		t.Fatal(err)
 	}
 	// Copied in under a dot name, then renamed, as a careful operator does.
@@ -107,7 +107,7 @@ func readExports(t *testing.T, dir string) ([]string, int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env, err := export.Read(f, 0)
+		env, err := exportfile.Read(f, 0)
 		f.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", e.Name(), err)

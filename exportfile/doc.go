@@ -1,4 +1,4 @@
-// Package export reads and writes Caro's air-gapped telemetry export: the
+// Package exportfile reads and writes Caro's air-gapped telemetry export: the
 // file `caro telemetry export` writes on a machine that never uploads, and
 // that the collector (or a person) later verifies and ingests.
 //
@@ -58,4 +58,4 @@
 //
 // The package is plain Go (standard library only) and holds no state; all
 // functions are safe for concurrent use.
-package export
+package exportfile

@@ -1,4 +1,4 @@
-package otelcol
+package collector
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"caro.sh/telemetry/export"
+	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/schema"
 )
 
@@ -121,12 +121,12 @@ func TestAnAirGappedExportRoundTrips(t *testing.T) {
 	c.recordSessions(t, 3)
 	sp := c.spool(t)
 	evs := c.payloads(t, sp)
-	env, err := export.Build(evs, "1.1.0", time.Now())
+	env, err := exportfile.Build(evs, "1.1.0", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var file bytes.Buffer
-	if err := export.Write(&file, env); err != nil {
+	if err := exportfile.Write(&file, env); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,4 +1,4 @@
-package otelcol
+package collector
 
 import (
 	"bytes"
