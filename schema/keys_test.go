@@ -20,7 +20,7 @@ func TestNoPackageSpellsAFieldKey(t *testing.T) {
 	// Words that are a field key by coincidence, each somewhere it names
 	// something else. Struct tags (CLI --json output) are not checked.
 	otherMeaning := map[string]string{
-		"export/export.go caro_version":              "the export envelope's writer version, not the event field",
+		"exportfile/export.go caro_version":          "the export envelope's writer version, not the event field",
 		"internal/cli/flow.go backend":               "the --backend flag",
 		"internal/cli/root.go backend":               "the --backend flag",
 		"insights/metrics.go backend":                "the name of a metrics segment",

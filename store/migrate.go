@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"caro.sh/telemetry/event"
+)
+
+// migrateV1 rewrites a store of the first layout (the client spool's
+// table in server mode: one JSON payload per event) into typed columns,
+// in the caller's transaction, so that a failure leaves the file as it
+// was. Every event whose payload decodes is kept with its uid, times and
+// export mark; the deletion tombstones keep their table, which has not
+// changed. The old table's counters are not carried over: the collector
+// reports its counts as metrics now.
+func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) error {
+	for _, q := range []string{
+		"ALTER TABLE events RENAME TO events_v1",
+		"DROP INDEX IF EXISTS idx_session",
+		"DROP INDEX IF EXISTS idx_type_time",
+		"DROP INDEX IF EXISTS idx_pending",
+		"DROP INDEX IF EXISTS idx_transmitted",
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	if err := s.create(ctx, tx); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx,
+		"SELECT event_id, payload, created_at, transmitted_at, export_id FROM events_v1 ORDER BY id")
+	if err != nil {
+		return err
+	}
+	type old struct {
+		uid, created        string
+		transmitted, export sql.NullString
+		ev                  Event
+	}
+	var evs []old
+	undecodable := 0
+	for rows.Next() {
+		var o old
+		var payload []byte
+		if err := rows.Scan(&o.uid, &payload, &o.created, &o.transmitted, &o.export); err != nil {
+			rows.Close()
+			return err
+		}
+		name, ts, attrs, err := event.Decode(payload)
+		if err != nil {
+			undecodable++ // never readable by the old store either
+			continue
+		}
+		o.ev = Event{UID: o.uid, Name: name, Time: ts, Attrs: attrs}
+		evs = append(evs, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	stmt, err := tx.PrepareContext(ctx, s.insert)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	upd, err := tx.PrepareContext(ctx, "UPDATE events SET exported_at = ?, export_id = ? WHERE uid = ?")
+	if err != nil {
+		return err
+	}
+	defer upd.Close()
+	for i := range evs {
+		o := &evs[i]
+		r := row{ev: &o.ev, expires: expiresOn(o.ev.Time, opts.Retention[o.ev.Name])}
+		args := rowArgs(sqliteDialect{}, &r, event.FormatStoreTime(o.ev.Time))
+		args[3] = o.created
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("copy event %s: %w", o.uid, err)
+		}
+		if o.transmitted.Valid || o.export.Valid {
+			if _, err := upd.ExecContext(ctx, o.transmitted, o.export, o.uid); err != nil {
+				return fmt.Errorf("copy export mark of %s: %w", o.uid, err)
+			}
+		}
+	}
+	for _, q := range []string{"DROP TABLE events_v1", "DROP TABLE IF EXISTS counters"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	s.migrated = fmt.Sprintf("migrated %d events to typed columns (%d undecodable rows left out)", len(evs), undecodable)
+	return nil
+}

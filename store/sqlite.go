@@ -1,0 +1,400 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
+
+	"caro.sh/telemetry/event"
+)
+
+// sqliteStore keeps the table in one SQLite file, in WAL mode, written by
+// one connection: SQLite has one writer at a time, so one writer goroutine
+// committing big batches is its fastest shape.
+type sqliteStore struct {
+	path     string
+	maxBytes int64
+	dbh      *sql.DB
+	insert   string
+	migrated string // what setUp migrated, for the log
+}
+
+// sqliteVersion is the user_version of a store made by this package. The
+// client spool's files (user_version 1 and 2, one JSON payload column)
+// are version 1 of the collector's store too, and migrate on open.
+const sqliteVersion = 100
+
+func openSQLite(ctx context.Context, o Options) (backend, error) {
+	path, err := filepath.Abs(o.Path)
+	if err != nil {
+		return nil, fmt.Errorf("store path %s: %w", o.Path, err)
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if o.MustExist {
+			return nil, fmt.Errorf("%w at %s", ErrNotFound, path)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("store folder: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create store %s: %w", path, err)
+		}
+		f.Close()
+	}
+	q := url.Values{}
+	q.Add("_txlock", "immediate")
+	q.Add("_pragma", "busy_timeout(10000)")
+	// NORMAL in WAL mode: a commit survives the process being killed (the
+	// WAL is in the kernel's cache); only a power cut may lose the last
+	// commits, as for the client spool.
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(OFF)")
+	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	s := &sqliteStore{path: path, maxBytes: o.MaxBytes, dbh: db,
+		insert: "INSERT INTO events (" + strings.Join(insertColumns(), ", ") + ") VALUES (" +
+			strings.TrimSuffix(strings.Repeat("?, ", fixedColumns+len(fields)), ", ") + ") ON CONFLICT (uid) DO NOTHING"}
+	if err := s.setUp(ctx, o); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// setUp brings the file to this package's table: a new file gets it, a
+// client spool file (version 1) is migrated, and a table missing a column
+// of a newer schema gets it added.
+func (s *sqliteStore) setUp(ctx context.Context, o Options) error {
+	var mode string
+	if err := s.dbh.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %s, want wal", mode)
+	}
+	var version int
+	if err := s.dbh.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	var tables int
+	if err := s.dbh.QueryRowContext(ctx,
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'").Scan(&tables); err != nil {
+		return err
+	}
+	if version > sqliteVersion {
+		return fmt.Errorf("the store was written by a newer version (%d, this one knows up to %d): upgrade otelcol-caro", version, sqliteVersion)
+	}
+	if tables == 0 {
+		// Set before the first table: only then can it take effect.
+		if _, err := s.dbh.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
+			return err
+		}
+	}
+	tx, err := s.dbh.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if tables > 0 && version < sqliteVersion {
+		if err := migrateV1(ctx, tx, s, o); err != nil {
+			return fmt.Errorf("migrate a version %d store: %w", version, err)
+		}
+	} else if err := s.create(ctx, tx); err != nil {
+		return err
+	}
+	if err := addMissingColumns(ctx, tx, sqliteDialect{}, "SELECT name FROM pragma_table_info('events')"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", sqliteVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *sqliteStore) create(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{
+		createTableSQL(sqliteDialect{}, "TEXT", "TEXT", "uid TEXT NOT NULL UNIQUE", "", ""),
+		"CREATE INDEX IF NOT EXISTS idx_events_type_time ON events (event_type, event_time)",
+		"CREATE INDEX IF NOT EXISTS idx_events_session ON events (session_id) WHERE session_id IS NOT NULL",
+		"CREATE INDEX IF NOT EXISTS idx_events_expires ON events (expires_on)",
+		`CREATE TABLE IF NOT EXISTS deleted_sessions (
+			session_id TEXT PRIMARY KEY,
+			before TEXT NOT NULL, -- the session's events up to this time are deleted
+			deleted_at TEXT NOT NULL
+		) WITHOUT ROWID`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%w: %s", err, q)
+		}
+	}
+	return nil
+}
+
+// createTableSQL is the events table of dialect d, with its time and day
+// column types, its key column, a table constraint and a suffix
+// (partitioning).
+func createTableSQL(d Dialect, timeType, dayType, key, constraint, suffix string) string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS events (\n\t")
+	b.WriteString(key)
+	fmt.Fprintf(&b, ",\n\tevent_type TEXT NOT NULL,\n\tevent_time %s NOT NULL,\n\treceived_at %s NOT NULL,\n\texpires_on %s NOT NULL,\n\texported_at %s,\n\texport_id TEXT",
+		timeType, timeType, dayType, timeType)
+	for _, c := range fields {
+		fmt.Fprintf(&b, ",\n\t%s %s", c.Name, sqlType(c.Type, d))
+	}
+	if constraint != "" {
+		b.WriteString(",\n\t" + constraint)
+	}
+	b.WriteString("\n)" + suffix)
+	return b.String()
+}
+
+// addMissingColumns adds the field columns that a store made by an older
+// schema lacks (they read as NULL for its events).
+func addMissingColumns(ctx context.Context, tx *sql.Tx, d Dialect, listSQL string) error {
+	rows, err := tx.QueryContext(ctx, listSQL)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range fields {
+		if !have[c.Name] {
+			if _, err := tx.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+c.Name+" "+sqlType(c.Type, d)); err != nil {
+				return fmt.Errorf("add column %s: %w", c.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *sqliteStore) writers() int     { return 1 }
+func (s *sqliteStore) dialect() Dialect { return sqliteDialect{} }
+func (s *sqliteStore) db() *sql.DB      { return s.dbh }
+func (s *sqliteStore) where() string    { return s.path }
+func (s *sqliteStore) close() error     { return s.dbh.Close() }
+
+// rowArgs is one row's insert arguments, its event time given as the
+// dialect stores it.
+func rowArgs(d interface{ dayArg(time.Time) any }, r *row, eventTime any) []any {
+	args := make([]any, fixedColumns+len(fields))
+	args[0], args[1], args[2] = r.ev.UID, r.ev.Name, eventTime
+	args[4] = d.dayArg(r.expires)
+	fieldArgs(args[fixedColumns:], r.ev.Attrs)
+	return args
+}
+
+func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
+	tx, err := s.dbh.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := event.FormatStoreTime(b.now)
+	for id, before := range b.deletions() {
+		at := event.FormatStoreTime(before)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_sessions (session_id, before, deleted_at) VALUES (?, ?, ?)
+			ON CONFLICT (session_id) DO UPDATE SET before = max(before, excluded.before), deleted_at = excluded.deleted_at`,
+			id, at, now); err != nil {
+			return fmt.Errorf("record deletion: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM events WHERE session_id = ? AND event_time <= ?", id, at)
+		if err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		b.deleted += int(n)
+	}
+	tombstones, err := s.tombstones(ctx, tx, b.sessions())
+	if err != nil {
+		return err
+	}
+	b.refuseDeleted(tombstones)
+	stmt, err := tx.PrepareContext(ctx, s.insert)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range b.rows {
+		if r.status != statusPending {
+			continue
+		}
+		args := rowArgs(sqliteDialect{}, r, event.FormatStoreTime(r.ev.Time))
+		args[3] = now
+		res, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("insert %s: %w", r.ev.Name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			r.status = statusStored
+		} else {
+			r.status = statusDuplicate
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// tombstones returns, for the ids that a deletion request covers, the time
+// up to which their events are deleted.
+func (s *sqliteStore) tombstones(ctx context.Context, tx *sql.Tx, ids []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT session_id, before FROM deleted_sessions WHERE session_id IN (?"+
+			strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("read deletions: %w", err)
+		}
+		for rows.Next() {
+			var id, before string
+			if err := rows.Scan(&id, &before); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			t, err := event.ParseStoreTime(before)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("deletion time %q: %w", before, err)
+			}
+			out[id] = t
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *sqliteStore) maintain(ctx context.Context, now time.Time, longest time.Duration) (int64, error) {
+	res, err := s.dbh.ExecContext(ctx, "DELETE FROM events WHERE expires_on <= ?", sqliteDialect{}.dayArg(now))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	// A tombstone outlives every event it could refuse, then goes.
+	if _, err := s.dbh.ExecContext(ctx, "DELETE FROM deleted_sessions WHERE before < ?",
+		event.FormatStoreTime(now.Add(-longest-24*time.Hour))); err != nil {
+		return n, err
+	}
+	capped, err := s.cap(ctx)
+	n += capped
+	if err != nil {
+		return n, err
+	}
+	if n > 0 {
+		if _, err := s.dbh.ExecContext(ctx, "PRAGMA incremental_vacuum"); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// cap deletes the oldest events while the file is over maxBytes, a tenth
+// of the cap at a time.
+func (s *sqliteStore) cap(ctx context.Context) (int64, error) {
+	if s.maxBytes <= 0 {
+		return 0, nil
+	}
+	var deleted int64
+	for range 20 {
+		var pages, free, size int64
+		if err := s.dbh.QueryRowContext(ctx,
+			"SELECT * FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()").Scan(&pages, &free, &size); err != nil {
+			return deleted, err
+		}
+		if (pages-free)*size <= s.maxBytes {
+			return deleted, nil
+		}
+		var count int64
+		if err := s.dbh.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&count); err != nil || count == 0 {
+			return deleted, err
+		}
+		res, err := s.dbh.ExecContext(ctx,
+			"DELETE FROM events WHERE rowid IN (SELECT rowid FROM events ORDER BY rowid LIMIT ?)", max(count/10, 1))
+		if err != nil {
+			return deleted, err
+		}
+		n, _ := res.RowsAffected()
+		deleted += n
+		if _, err := s.dbh.ExecContext(ctx, "PRAGMA incremental_vacuum"); err != nil {
+			return deleted, err
+		}
+	}
+	return deleted, nil
+}
+
+func (s *sqliteStore) pending(ctx context.Context, limit int) ([]Event, error) {
+	rows, err := s.dbh.QueryContext(ctx, "SELECT "+selectColumns()+
+		" FROM events WHERE exported_at IS NULL ORDER BY rowid LIMIT ?", limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return scanAll(sqliteDialect{}, rows)
+}
+
+func scanAll(d Dialect, rows *sql.Rows) ([]Event, error) {
+	sc := newScanner(d)
+	var out []Event
+	for rows.Next() {
+		ev, err := sc.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqliteStore) markExported(ctx context.Context, uids []string, exportID string, at time.Time) error {
+	tx, err := s.dbh.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, "UPDATE events SET exported_at = ?, export_id = ? WHERE uid = ?")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	ts := event.FormatStoreTime(at)
+	for _, uid := range uids {
+		if _, err := stmt.ExecContext(ctx, ts, exportID, uid); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
