@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The README's main job (`make run`): a few Caro sessions in a throw-away
-# home, recorded through the real SDK (redaction -> batch -> SQLite spool),
-# then everything the user controls show about them. Air-gapped, so no
-# connection leaves the machine.
+# What `make run-local` runs (`make run` is scripts/collector-demo.sh):
+# caro alone, a few sessions in a throw-away home recorded through the real
+# SDK (redaction -> batch -> the spool's inbox, which `caro telemetry`
+# stores in SQLite when it opens the spool), then what the user's controls
+# show about them: status, show, export. Air-gapped, so no connection
+# leaves the machine.
 set -euo pipefail
 caro=${1:?usage: demo.sh path/to/caro}
 home=$(mktemp -d)

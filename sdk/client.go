@@ -25,7 +25,10 @@ const DefaultShutdownTimeout = 2 * time.Second
 // queueSize is the batch processor's queue and batch size (see Start).
 const queueSize = 32
 
-// Option configures Start.
+// Option configures Start. No Option reads the environment itself: the
+// settings that environment variables change (CARO_TELEMETRY_ENABLED,
+// CARO_TELEMETRY_LEVEL, DO_NOT_TRACK, CI, ...) are resolved by LoadConfig
+// into the Config given to Start, so that one place decides them.
 type Option func(*options)
 
 type options struct {
@@ -37,24 +40,52 @@ type options struct {
 	getenv    func(string) string
 }
 
-// WithVersion sets Caro's version (caro_version and service.version).
+// WithVersion sets Caro's version, recorded as the caro_version field of
+// session.start and as the resource's service.version.
+//
+// By default, if this option is not used, "0.0.0-dev" is recorded. No
+// environment variable changes it.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
 
-// WithWarn receives telemetry warnings. The Client passes on at most one
-// per run, so Caro prints at most one warning line.
+// WithWarn receives telemetry warnings (an unreadable machine id, a spool
+// that cannot be written, events lost at Shutdown). The Client passes on
+// at most one per run, so Caro prints at most one warning line; f may be
+// called from the batch goroutine.
+//
+// By default, if this option is not used, warnings are discarded.
 func WithWarn(f func(string)) Option { return func(o *options) { o.warn = f } }
 
-// WithDebug writes every accepted event, exactly as it is stored, to w as
-// it is recorded (CARO_TELEMETRY_DEBUG=1).
+// WithDebug writes every accepted event to w as it is recorded, one line
+// each, in the JSON form it is stored in ("caro telemetry: {...}"), after
+// the redaction processor: what is printed is exactly what is kept. Writes
+// are serialized.
+//
+// By default, if this option is not used, nothing is printed. Start does
+// not read CARO_TELEMETRY_DEBUG (EnvDebug) itself: the caro CLI passes its
+// stderr here when that variable is a true value.
 func WithDebug(w io.Writer) Option { return func(o *options) { o.debug = w } }
 
-// WithClock sets the clock (tests and the fleet simulator).
+// WithClock sets the Client's clock (tests and the fleet simulator): the
+// events' timestamps, the session's start and durations, the UTC date of
+// the session id, and the time the spool's inbox stages events at.
+//
+// By default, if this option is not used, time.Now is used.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithMachineID replaces the OS machine id (tests and the fleet simulator).
+// WithMachineID replaces the secret input of the session id (tests and the
+// fleet simulator); it is hashed, never recorded.
+//
+// By default, if this option is not used or id is empty, MachineID(cfg.Dirs)
+// is used: the OS machine id (/etc/machine-id and the like), else a random
+// install id kept in the config folder (XDG_CONFIG_HOME, see ResolveDirs).
+// If neither can be had, telemetry is off for the run, with one warning.
 func WithMachineID(id string) Option { return func(o *options) { o.machineID = id } }
 
-// WithGetenv sets how the environment is read ($SHELL for the platform).
+// WithGetenv sets how the Client reads the environment. It reads one
+// variable: SHELL, for the shell family of session.start when the event
+// leaves Platform zero (DetectPlatform); the path itself is never recorded.
+//
+// By default, if this option is not used, os.Getenv is used.
 func WithGetenv(f func(string) string) Option { return func(o *options) { o.getenv = f } }
 
 // Client records Caro's telemetry events. Its methods are safe for
@@ -85,6 +116,17 @@ type Client struct {
 // Start returns a Client for cfg. With telemetry disabled it returns a
 // no-op Client that opens no file. It never fails: problems become one
 // warning through WithWarn and telemetry stays off.
+//
+// Start reads no environment variable itself (LoadConfig did, for cfg).
+// Of the OTel SDK's own variables, the OTEL_BLRP_* ones change nothing:
+// Start sets every batch processor option (a queue and batch of 32, an
+// export each second, a 5s export timeout). The LoggerProvider still
+// applies OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT and
+// OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT before the redaction
+// processor sees a record: a count limit below an event's field count drops
+// fields (a required one: the event is rejected, reason missing_required),
+// and a length limit cuts strings (an enum or id cut short is rejected,
+// reason enum or format). Unset, they limit nothing Caro records.
 func Start(ctx context.Context, cfg Config, opts ...Option) *Client {
 	o := options{version: "0.0.0-dev", now: time.Now, getenv: os.Getenv}
 	for _, opt := range opts {

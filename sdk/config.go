@@ -50,37 +50,69 @@ type FileTelemetry struct {
 	Endpoint           *string `toml:"endpoint"`
 }
 
-// Config is the effective telemetry configuration of one run.
+// Config is the effective telemetry configuration of one run, as
+// LoadConfig resolves it from config.toml, the environment and the flag.
+// Start takes every setting from it; a zero Config is disabled.
 type Config struct {
+	// Enabled says whether events are recorded. By default it is the
+	// channel's default (LoadOptions.DefaultEnabled: true for beta, false
+	// for GA); telemetry.enabled in config.toml overrides it, and
+	// CARO_TELEMETRY_ENABLED overrides the file. It is false, whatever
+	// those say, with --no-telemetry, with DO_NOT_TRACK set to anything but
+	// 0 or false, with an invalid file or variable, and with
+	// OTEL_RESOURCE_ATTRIBUTES or OTEL_SERVICE_NAME set; with CI set to
+	// anything but a false spelling, it is false unless the file or
+	// CARO_TELEMETRY_ENABLED enabled it.
 	Enabled       bool
 	EnabledSource Source
 	// EnabledExplicit is true when the user chose `enabled` (file or
 	// environment), which counts as consent and survives the GA migration.
 	EnabledExplicit bool
 	// Reason explains a disabled state caused by an error (empty otherwise).
-	Reason        string
-	Level         schema.Level
-	LevelSource   Source
+	Reason string
+	// Level is the collection level. By default it is DefaultLevel
+	// (standard); telemetry.level overrides it, and CARO_TELEMETRY_LEVEL
+	// overrides the file.
+	Level       schema.Level
+	LevelSource Source
+	// BatchInterval is how often an upload is due. By default it is
+	// DefaultBatchIntervalHours (24 h); telemetry.batch_interval_hours
+	// overrides it. No environment variable changes it.
 	BatchInterval time.Duration
+	// SpoolMaxBytes caps the spool file. By default it is DefaultSpoolMaxMB
+	// (10 MiB); telemetry.offline_spool_max_mb overrides it. No environment
+	// variable changes it.
 	SpoolMaxBytes int64
-	AirGapped     bool
-	Endpoint      string
-	Dirs          Dirs
+	// AirGapped keeps every event on this machine: nothing is uploaded. By
+	// default it is false; telemetry.air_gapped overrides it, and
+	// CARO_TELEMETRY_AIR_GAPPED overrides the file.
+	AirGapped bool
+	// Endpoint is the upload's base URL. By default it is DefaultEndpoint;
+	// telemetry.endpoint overrides it, and CARO_TELEMETRY_ENDPOINT
+	// overrides the file.
+	Endpoint string
+	// Dirs are LoadOptions.Dirs: where config.toml and the spool are.
+	Dirs Dirs
 }
 
 // LoadOptions are the inputs of LoadConfig.
 type LoadOptions struct {
+	// Dirs locate config.toml (Dirs.ConfigFile); Caro gets them from
+	// ResolveDirs, which reads XDG_CONFIG_HOME and XDG_CACHE_HOME.
 	Dirs Dirs
 	// Getenv reads the environment (os.Getenv in Caro, a map in tests).
+	// If it is nil, os.Getenv is used.
 	Getenv func(string) string
-	// NoTelemetry is the --no-telemetry flag: it overrides everything.
+	// NoTelemetry is the --no-telemetry flag: it overrides everything, and
+	// LoadConfig then reads neither the file nor the environment.
 	NoTelemetry bool
 	// DefaultEnabled is the channel's default: true for beta (opt-out),
 	// false for GA (opt-in).
 	DefaultEnabled bool
 }
 
-// Env variables read by LoadConfig.
+// Environment variables. LoadConfig reads all but EnvDebug, which the caro
+// CLI reads and maps to WithDebug.
 const (
 	EnvEnabled    = "CARO_TELEMETRY_ENABLED"
 	EnvLevel      = "CARO_TELEMETRY_LEVEL"
@@ -170,6 +202,14 @@ func (f FileTelemetry) Validate() error {
 // LoadConfig computes the effective configuration. It never fails: a bad
 // file or variable turns telemetry off (fail closed) and is described in
 // the returned warning, which the caller prints as its one warning line.
+//
+// The settings, strongest first: the --no-telemetry flag (NoTelemetry),
+// DO_NOT_TRACK, the CARO_TELEMETRY_* variables (EnvEnabled, EnvLevel,
+// EnvAirGapped, EnvEndpoint), the [telemetry] table of config.toml, the
+// defaults. Then CI turns telemetry off unless it was enabled explicitly,
+// and OTEL_RESOURCE_ATTRIBUTES or OTEL_SERVICE_NAME turn it off (the OTel
+// SDK would merge them into Caro's resource). CARO_TELEMETRY_DEBUG
+// (EnvDebug) is not part of Config: the CLI maps it to WithDebug.
 func LoadConfig(opts LoadOptions) (Config, string) {
 	getenv := opts.Getenv
 	if getenv == nil {

@@ -17,7 +17,7 @@ import (
 )
 
 // writeExports writes every stored event not yet exported into air-gapped
-// export files (the spec's envelope, package export), at most
+// export files (the spec's envelope, package exportfile), at most
 // Export.MaxEvents per file, and marks them exported (transmitted, with
 // the file's name as export id). It returns the files written.
 //
