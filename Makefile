@@ -32,9 +32,18 @@ run: build otelcol
 run-local: build
 	bash scripts/demo.sh $(BIN)/caro
 
-## test: vet, formatting and every test (the collector's end-to-end tests run the real otelcol-caro)
+# The packages whose code runs goroutines test under the race detector
+# (about twice as slow); the rest, the end-to-end tests of real binaries
+# and the fleet simulator (minutes under -race, plain goroutine fan-out),
+# run without it.
+RACE_PKGS := ./event/... ./exporter/... ./internal/cli/... ./internal/safety/... ./processor/... \
+	./receiver/... ./sdk/... ./store/... ./upload/...
+
+## test: vet, formatting and every test (the collector's end-to-end tests run the real otelcol-caro),
+## the packages with goroutines under -race
 test: vet fmt-check otelcol
-	OTELCOL_CARO=$(OTELCOL) $(GO) test -count=1 $(PKGS)
+	OTELCOL_CARO=$(OTELCOL) $(GO) test -count=1 -race $(RACE_PKGS)
+	OTELCOL_CARO=$(OTELCOL) $(GO) test -count=1 $$($(GO) list $(PKGS) | grep -vxF "$$($(GO) list $(RACE_PKGS))")
 
 ## otelcol: install ocb $(OCB_VERSION) into bin/ and build _build/otelcol-caro
 otelcol: $(OTELCOL)

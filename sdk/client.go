@@ -178,6 +178,12 @@ func Start(ctx context.Context, cfg Config, opts ...Option) *Client {
 		// processor drops repeats, so the SDK's per-record dedup map is
 		// pure cost on the hot path.
 		sdklog.WithAllowKeyDuplication(),
+		// The schema bounds every event (its fields, their lengths); the
+		// SDK's own limits would only let OTEL_LOGRECORD_ATTRIBUTE_*
+		// variables meant for another program cut fields off, and
+		// redaction would then refuse every event.
+		sdklog.WithAttributeCountLimit(-1),
+		sdklog.WithAttributeValueLengthLimit(-1),
 		sdklog.WithProcessor(redaction.NewProcessor(next, c.validator)),
 	)
 	c.logger = c.provider.Logger("caro.sh/telemetry/sdk", log.WithInstrumentationVersion(o.version))

@@ -367,3 +367,20 @@ func TestRecordingWhileAnotherGoroutineShutsDown(t *testing.T) {
 		t.Fatalf("%d events stored, want at most %d", n, 4*50*6)
 	}
 }
+
+// TestOTelAttributeLimitsInTheEnvironmentLoseNoEvent: the SDK reads
+// OTEL_LOGRECORD_ATTRIBUTE_* limits from the environment; set for another
+// program, they must not cut Caro's events (redaction would refuse them
+// all).
+func TestOTelAttributeLimitsInTheEnvironmentLoseNoEvent(t *testing.T) {
+	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "2")
+	t.Setenv("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", "3")
+	dirs := testDirs(t)
+	c := Start(context.Background(), enabledConfig(dirs, schema.LevelDetailed), WithVersion("1.1.0"),
+		WithMachineID("test-machine"))
+	recordFullSession(c)
+	c.Shutdown(context.Background())
+	if n := len(readSpool(t, dirs)); n != 6 {
+		t.Fatalf("%d of 6 events stored", n)
+	}
+}
