@@ -139,7 +139,7 @@ func TestADeletionRequestDeletesTheSessionAndRefusesItsLateEvents(t *testing.T) 
 			t.Fatal(err)
 		}
 		req := Event{UID: "019abc12-3456-7def-8123-0000000000ff", Name: schema.EventDeletionRequest,
-			Time: eventtest.T0.Add(time.Hour),
+			Time:  eventtest.T0.Add(time.Hour),
 			Attrs: []schema.Attr{{Key: schema.KeySessionIDs, Value: schema.StringList([]string{gone})}}}
 		res, err := s.Append(ctx, []Event{req})
 		if err != nil || res.DeletedByRequest != 2 || res.Stored != 1 {
