@@ -193,11 +193,12 @@ func addMissingColumns(ctx context.Context, tx *sql.Tx, d Dialect, listSQL strin
 	return nil
 }
 
-func (s *sqliteStore) writers() int     { return 1 }
-func (s *sqliteStore) dialect() Dialect { return sqliteDialect{} }
-func (s *sqliteStore) db() *sql.DB      { return s.dbh }
-func (s *sqliteStore) where() string    { return s.path }
-func (s *sqliteStore) close() error     { return s.dbh.Close() }
+func (s *sqliteStore) migration() string { return s.migrated }
+func (s *sqliteStore) writers() int      { return 1 }
+func (s *sqliteStore) dialect() Dialect  { return sqliteDialect{} }
+func (s *sqliteStore) db() *sql.DB       { return s.dbh }
+func (s *sqliteStore) where() string     { return s.path }
+func (s *sqliteStore) close() error      { return s.dbh.Close() }
 
 // rowArgs is one row's insert arguments, its event time given as the
 // dialect stores it.

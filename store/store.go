@@ -168,6 +168,14 @@ func (s *Store) Dialect() Dialect { return s.b.dialect() }
 // through the Store.
 func (s *Store) DB() *sql.DB { return s.b.db() }
 
+// Migrated says what Open migrated ("" when nothing), for the log.
+func (s *Store) Migrated() string {
+	if m, ok := s.b.(interface{ migration() string }); ok {
+		return m.migration()
+	}
+	return ""
+}
+
 // Where names the store for messages: the SQLite path, or the DSN without
 // its password.
 func (s *Store) Where() string { return s.b.where() }

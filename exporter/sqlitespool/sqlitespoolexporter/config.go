@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -23,7 +24,11 @@ type Config struct {
 	RetryConfig configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
 
 	// Path is the SQLite database file (created 0600, its folder 0700).
+	// Exactly one of Path and Postgres.DSN is set.
 	Path string `mapstructure:"path"`
+	// Postgres keeps the store in a PostgreSQL database instead, which
+	// any number of collector replicas may share.
+	Postgres PostgresConfig `mapstructure:"postgres"`
 	// MaxSizeMiB caps the file; 0 means no cap (retention bounds it).
 	// When the cap is reached the oldest events go first.
 	MaxSizeMiB int64 `mapstructure:"max_size_mib"`
@@ -34,6 +39,13 @@ type Config struct {
 	// Export writes the spec's air-gapped export files on a schedule, for a
 	// site collector with no egress (off when Directory is empty).
 	Export ExportConfig `mapstructure:"export"`
+}
+
+// PostgresConfig selects a PostgreSQL store.
+type PostgresConfig struct {
+	// DSN is the connection string (postgres://user:password@host:port/db),
+	// best given from the environment: dsn: ${env:CARO_POSTGRES_DSN}.
+	DSN configopaque.String `mapstructure:"dsn"`
 }
 
 // RetentionConfig is how long each class of events of the spec's Data
@@ -78,8 +90,14 @@ func createDefaultConfig() *Config {
 // Validate checks the path, sizes and durations.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.Path == "" {
-		errs = append(errs, errors.New("path: the database file is required"))
+	switch {
+	case c.Path == "" && c.Postgres.DSN == "":
+		errs = append(errs, errors.New("path: the SQLite file, or postgres.dsn, is required"))
+	case c.Path != "" && c.Postgres.DSN != "":
+		errs = append(errs, errors.New("path and postgres.dsn are both set: choose one store"))
+	}
+	if c.Postgres.DSN != "" && c.MaxSizeMiB != 0 {
+		errs = append(errs, errors.New("max_size_mib caps a SQLite file only; a PostgreSQL store is bounded by retention"))
 	}
 	if c.MaxSizeMiB < 0 {
 		errs = append(errs, fmt.Errorf("max_size_mib: %d is negative", c.MaxSizeMiB))

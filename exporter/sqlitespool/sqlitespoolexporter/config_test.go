@@ -65,8 +65,18 @@ func TestASiteConfigLoads(t *testing.T) {
 	}
 }
 
+func TestAPostgreSQLStoreConfigLoads(t *testing.T) {
+	cfg := loadConfig(t, "config.yaml", "shared")
+	if err := confmap.Validate(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Path != "" || string(cfg.Postgres.DSN) != "postgres://caro:secret@127.0.0.1:5432/caro" {
+		t.Errorf("loaded %+v", cfg)
+	}
+}
+
 func TestInvalidConfigsAreRefused(t *testing.T) {
-	for _, name := range []string{"no_path", "zero_retention", "bad_export"} {
+	for _, name := range []string{"no_path", "zero_retention", "bad_export", "two_stores", "capped_postgres"} {
 		t.Run(name+" is refused", func(t *testing.T) {
 			if err := confmap.Validate(loadConfig(t, "config_invalid.yaml", name)); err == nil {
 				t.Error("Validate accepted it")

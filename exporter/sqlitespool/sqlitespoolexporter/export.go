@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/exportfile"
+	"caro.sh/telemetry/store"
 )
 
 // writeExports writes every stored event not yet exported into air-gapped
@@ -49,14 +49,11 @@ func (e *spoolExporter) writeExports(ctx context.Context, now time.Time) ([]stri
 		if err != nil {
 			return files, err
 		}
-		ids := make([]int64, len(evs))
+		uids := make([]string, len(evs))
 		for i := range evs {
-			ids[i] = evs[i].ID
+			uids[i] = evs[i].UID
 		}
-		if err := sp.SetExportID(ctx, ids, name); err != nil {
-			return files, err
-		}
-		if err := sp.MarkTransmitted(ctx, ids, now); err != nil {
+		if err := sp.MarkExported(ctx, uids, name, now); err != nil {
 			return files, err
 		}
 		files = append(files, name)
@@ -72,12 +69,12 @@ func (e *spoolExporter) writeExports(ctx context.Context, now time.Time) ([]stri
 // telemetry-export-<UTC time to the millisecond>-<seq>.json.gz, with seq
 // raised past any file already there (this goroutine is the folder's only
 // writer).
-func (e *spoolExporter) writeFile(evs []sqlitespool.Event, now time.Time, seq int) (string, error) {
+func (e *spoolExporter) writeFile(evs []store.Event, now time.Time, seq int) (string, error) {
 	payloads := make([]json.RawMessage, len(evs))
 	for i := range evs {
 		p, err := event.Encode(evs[i].Name, evs[i].Time, evs[i].Attrs)
 		if err != nil {
-			return "", fmt.Errorf("export event %d: %w", evs[i].ID, err)
+			return "", fmt.Errorf("export event %s: %w", evs[i].UID, err)
 		}
 		payloads[i] = p
 	}

@@ -16,10 +16,10 @@ import (
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/event/pdataconv"
-	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter/internal/metadata"
 	"caro.sh/telemetry/processor/redaction"
 	"caro.sh/telemetry/schema"
+	"caro.sh/telemetry/store"
 )
 
 // Outcomes of caro_sqlitespool_events.
@@ -32,16 +32,19 @@ const (
 )
 
 // spoolExporter appends each batch of Caro events to the store (a
-// sqlitespool.Spool in Server mode) in one transaction, and optionally
-// writes air-gapped export files on a schedule.
+// store.Store: a SQLite file, or a PostgreSQL database shared by every
+// replica), and optionally writes air-gapped export files on a schedule.
+// The store shares one commit between the batches of concurrent requests
+// and returns only once theirs is durable, so a request is acknowledged
+// only for events that a kill cannot lose.
 //
 // The redaction Validator runs here once more, so that the store never
 // holds what the caro_redaction processor would refuse, even in a
 // pipeline that forgot the processor. A record it refuses is counted
 // (outcome invalid) and skipped, never an error for the batch.
 //
-// pushLogs may run on several goroutines (a sending queue with several
-// consumers); the Spool serializes its writes.
+// pushLogs may run on several goroutines (concurrent requests, or a
+// sending queue with several consumers).
 type spoolExporter struct {
 	cfg     *Config
 	logger  *zap.Logger
@@ -53,7 +56,7 @@ type spoolExporter struct {
 	files   metric.Int64Counter
 
 	mu    sync.Mutex // guards spool across start and shutdown
-	spool *sqlitespool.Spool
+	spool *store.Store
 	stop  chan struct{}
 	done  chan struct{}
 }
@@ -81,18 +84,17 @@ func newSpoolExporter(cfg *Config, set exporter.Settings) (*spoolExporter, error
 }
 
 func (e *spoolExporter) start(ctx context.Context, _ component.Host) error {
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{
-		Path:             e.cfg.Path,
-		MaxBytes:         e.cfg.MaxSizeMiB << 20,
-		Server:           true,
-		RetentionByEvent: e.cfg.retentionByEvent(),
-		PurgeInterval:    e.cfg.PurgeInterval,
+	sp, err := store.Open(ctx, store.Options{
+		Path:      e.cfg.Path,
+		DSN:       string(e.cfg.Postgres.DSN),
+		MaxBytes:  e.cfg.MaxSizeMiB << 20,
+		Retention: e.cfg.retentionByEvent(),
 	})
 	if err != nil {
 		return fmt.Errorf("sqlitespool exporter: %w", err)
 	}
-	if r := sp.Recovered(); r != "" {
-		e.logger.Warn(r)
+	if m := sp.Migrated(); m != "" {
+		e.logger.Info(m, zap.String("store", sp.Where()))
 	}
 	e.mu.Lock()
 	e.spool = sp
@@ -119,7 +121,7 @@ func (e *spoolExporter) maintain() {
 		case <-e.stop:
 			return
 		case <-purge.C:
-			if n, err := e.spool.Purge(context.Background()); err != nil {
+			if n, err := e.spool.Maintain(context.Background()); err != nil {
 				e.logger.Warn("retention purge failed", zap.Error(err))
 			} else if n > 0 {
 				e.deleted.Add(context.Background(), int64(n), metric.WithAttributes(attribute.String("reason", "retention")))
@@ -147,7 +149,7 @@ func (e *spoolExporter) shutdown(context.Context) error {
 
 // pushLogs validates and converts every record and appends the batch.
 func (e *spoolExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
-	evs := make([]sqlitespool.Event, 0, ld.LogRecordCount())
+	evs := make([]store.Event, 0, ld.LogRecordCount())
 	invalid := 0
 	now := time.Now()
 	var buf []schema.Attr
@@ -181,15 +183,12 @@ func (e *spoolExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if err != nil {
 		return fmt.Errorf("store %d events: %w", len(evs), err)
 	}
-	e.count(ctx, outcomeStored, res.Inserted)
+	e.count(ctx, outcomeStored, res.Stored)
 	e.count(ctx, outcomeDuplicate, res.Duplicates)
 	e.count(ctx, outcomeRefusedDeleted, res.RefusedDeleted)
 	e.count(ctx, outcomeExpired, res.Expired)
 	if res.DeletedByRequest > 0 {
 		e.deleted.Add(ctx, int64(res.DeletedByRequest), metric.WithAttributes(attribute.String("reason", "deletion_request")))
-	}
-	if res.Purged > 0 {
-		e.deleted.Add(ctx, int64(res.Purged), metric.WithAttributes(attribute.String("reason", "retention")))
 	}
 	return nil
 }
@@ -203,12 +202,12 @@ func (e *spoolExporter) count(ctx context.Context, outcome string, n int) {
 // event converts one record, or reports that the schema refuses it. The
 // record's log.record.uid becomes the event's id; an event without one
 // gets the name-based id of its payload.
-func (e *spoolExporter) event(lr plog.LogRecord, now time.Time, buf *[]schema.Attr) (sqlitespool.Event, bool) {
+func (e *spoolExporter) event(lr plog.LogRecord, now time.Time, buf *[]schema.Attr) (store.Event, bool) {
 	attrs := pdataconv.AppendAttrs((*buf)[:0], lr.Attributes())
 	*buf = attrs
 	out, reason := e.v.Apply(lr.EventName(), attrs)
 	if reason != redaction.ReasonNone {
-		return sqlitespool.Event{}, false
+		return store.Event{}, false
 	}
 	ts := lr.Timestamp().AsTime()
 	if lr.Timestamp() == 0 {
@@ -219,13 +218,13 @@ func (e *spoolExporter) event(lr plog.LogRecord, now time.Time, buf *[]schema.At
 	}
 	uid, out := event.SplitRecordUID(out)
 	// The Validator's output aliases buf, which the next record reuses.
-	ev := sqlitespool.Event{Name: lr.EventName(), Time: ts, Attrs: cloneAttrs(out), EventID: uid}
+	ev := store.Event{Name: lr.EventName(), Time: ts, Attrs: cloneAttrs(out), UID: uid}
 	if uid == "" {
 		p, err := event.Encode(ev.Name, ev.Time, ev.Attrs)
 		if err != nil {
-			return sqlitespool.Event{}, false
+			return store.Event{}, false
 		}
-		ev.EventID = event.NameBasedUID(p)
+		ev.UID = event.NameBasedUID(p)
 	}
 	return ev, true
 }

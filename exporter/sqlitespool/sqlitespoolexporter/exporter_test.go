@@ -12,11 +12,11 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter/internal/metadata"
 	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/schema"
+	"caro.sh/telemetry/store"
 )
 
 var ctx = context.Background()
@@ -50,9 +50,9 @@ func running(t *testing.T, mutate func(*Config)) (exporter.Logs, *spoolExporter,
 	return exp, e, cfg
 }
 
-func stored(t *testing.T, e *spoolExporter) []sqlitespool.Event {
+func stored(t *testing.T, e *spoolExporter) []store.Event {
 	t.Helper()
-	evs, err := e.spool.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
+	evs, err := e.spool.Pending(ctx, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,13 +71,18 @@ func TestTheFactoryExporterStartsStoresAndShutsDown(t *testing.T) {
 	if err := exp.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: cfg.Path, Server: true})
+	sp, err := store.Open(ctx, store.Options{Path: cfg.Path, MustExist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sp.Close()
-	if st, _ := sp.Stats(ctx); st.Total != 6 {
-		t.Errorf("%d events stored, want 6", st.Total)
+	counts, _ := sp.CountByType(ctx)
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	if total != 6 {
+		t.Errorf("%d events stored, want 6", total)
 	}
 }
 
@@ -95,8 +100,8 @@ func TestEveryEventIsStoredOnceWithItsID(t *testing.T) {
 		t.Fatalf("%d events stored, want 6", len(evs))
 	}
 	for i, ev := range evs {
-		if ev.EventID != plogtest.UID(1+i) {
-			t.Errorf("event %d id %s, want %s", i, ev.EventID, plogtest.UID(1+i))
+		if ev.UID != plogtest.UID(1+i) {
+			t.Errorf("event %d id %s, want %s", i, ev.UID, plogtest.UID(1+i))
 		}
 		for _, a := range ev.Attrs {
 			if a.Key == schema.KeyRecordUID {
@@ -120,8 +125,8 @@ func TestEventsWithoutAnIDAreDeduplicatedByContent(t *testing.T) {
 		t.Fatalf("%d events stored, want 1", len(evs))
 	}
 	p, _ := event.Encode(rec.Name, rec.Time, rec.Attrs)
-	if evs[0].EventID != event.NameBasedUID(p) {
-		t.Errorf("id %s is not the payload's name-based id", evs[0].EventID)
+	if evs[0].UID != event.NameBasedUID(p) {
+		t.Errorf("id %s is not the payload's name-based id", evs[0].UID)
 	}
 }
 
@@ -161,11 +166,11 @@ func TestADeletionRequestErasesItsSessions(t *testing.T) {
 	if err := e.pushLogs(ctx, plogtest.Logs(del)); err != nil {
 		t.Fatal(err)
 	}
-	counts, err := e.spool.CountByEvent(ctx)
+	counts, err := e.spool.CountByType(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := 0
+	var total int64
 	for _, n := range counts {
 		total += n
 	}
