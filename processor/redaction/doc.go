@@ -38,4 +38,11 @@
 // themselves; Detect catches what fits those alphabets anyway (tokens, IP
 // addresses, host names). FuzzApply checks that no accepted value matches a
 // sensitive pattern.
+//
+// Detect's dispatch is in detect.go; its detectors live one family to a
+// file: classes.go (the byte classes and properties that one pass collects),
+// secrets.go (provider prefixes, credential pairs, PEM and HTTP credentials),
+// entropy.go (random-looking runs), commands.go (shell commands and
+// assignments) and network.go (e-mail, host names, URLs, file names, IP and
+// MAC addresses).
 package redaction
