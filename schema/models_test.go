@@ -138,3 +138,30 @@ func BenchmarkCatalogModel(b *testing.B) {
 		})
 	}
 }
+
+// FuzzCatalogModel checks that any string is either not in the catalog or
+// mapped to a catalog name that maps to itself.
+func FuzzCatalogModel(f *testing.F) {
+	for _, s := range []string{"qwen2.5-coder:7b-instruct-q4_K_M", "mlx-community/Qwen2.5-Coder-1.5B-Instruct-4bit",
+		"hunter2", "q4_K_M", "Qwen/", ":latest", "a:b:c", `C:\models\x.gguf`} {
+		f.Add(s)
+	}
+	for _, m := range Models() {
+		f.Add(m)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, ok := CatalogModel(s)
+		if !ok {
+			if m != "" {
+				t.Fatalf("CatalogModel(%q) = %q without a match", s, m)
+			}
+			return
+		}
+		if !IsCatalogModel(m) {
+			t.Fatalf("CatalogModel(%q) = %q, not a catalog name", s, m)
+		}
+		if again, _ := CatalogModel(m); again != m {
+			t.Fatalf("CatalogModel(%q) = %q, but CatalogModel(%q) = %q", s, m, m, again)
+		}
+	})
+}
