@@ -114,9 +114,12 @@ func readPrompts(t *testing.T) []string {
 	return out
 }
 
-// hostileModels are model names a user might pass with --model.
+// hostileModels are model names a user might pass with --model: paths,
+// addresses and tokens, and local models named after a password, a key, a
+// token, a host or a phone number (recorded as custom, never by name).
 var hostileModels = []string{"/home/alice/models/qwen2.5-coder-7b.gguf", "alice@example.com",
-	"qwen2.5:7b token=9f8e7d6c5b4a3928", "http://10.1.2.3:11434/llama3"}
+	"qwen2.5:7b token=9f8e7d6c5b4a3928", "http://10.1.2.3:11434/llama3",
+	"hunter2", "sk_live_abc123", "ghp_abc123xyz", "DESKTOP-7Q2KX9L", "415-555-0132"}
 
 // session runs every prompt through the static backend, the Ollama
 // backend, hostile model names and --yes execution, then gathers every

@@ -408,22 +408,20 @@ func (f *flow) display(g *generation, pol policy) {
 	}
 }
 
-// telemetryModel is the model name as telemetry records it: a plain
-// identifier (llama3.2:3b), or the name part of a Hugging Face style
-// Org/Name (Qwen/Qwen2.5-Coder-1.5B -> Qwen2.5-Coder-1.5B). Anything else
-// (a path, a URL, a registry path, an e-mail) is not recorded at all: ""
-// rather than a piece of it.
+// telemetryModel is the model name as telemetry records it: its name in
+// the model catalog (qwen2.5-coder:7b-instruct-q4_K_M -> qwen2.5-coder:7b,
+// Qwen/Qwen2.5-Coder-1.5B-Instruct -> Qwen2.5-Coder-1.5B-Instruct), or
+// custom for any other model, so that a local model named after a client,
+// a host or a secret is never recorded. "" (no model, as for the static
+// table) records nothing.
 func telemetryModel(name string) string {
-	if org, rest, ok := strings.Cut(name, "/"); ok {
-		if strings.Contains(rest, "/") || !isModelName(org, "._-") {
-			return ""
-		}
-		name = rest
-	}
-	if len(name) > schema.MaxModelNameLen || !isModelName(name, "._:-") {
+	if name == "" {
 		return ""
 	}
-	return name
+	if m, ok := schema.CatalogModel(name); ok {
+		return m
+	}
+	return schema.ModelCustom
 }
 
 func positive(n int) *int {
