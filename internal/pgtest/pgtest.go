@@ -106,7 +106,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	// Not t.TempDir: its parent folder is private to the test's user, and
 	// the postgres user must reach this one.
-	if s.dir, err = os.MkdirTemp("", "pgtest-"); err != nil {
+	if s.dir, err = os.MkdirTemp(tempBase(s.cred != nil), "pgtest-"); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 	t.Cleanup(s.cleanup)
@@ -471,6 +471,25 @@ func lookupCredential(name string) (*syscall.Credential, error) {
 		return nil, err
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
+}
+
+// tempBase is where the server's folder goes: the temporary folder, unless
+// another user must reach it (root runs PostgreSQL as postgres) and one of
+// its folders is closed to others; then /tmp.
+func tempBase(otherUser bool) string {
+	base := os.TempDir()
+	if !otherUser {
+		return base
+	}
+	for d := base; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return base
+		}
+	}
 }
 
 func freePort() (int, error) {

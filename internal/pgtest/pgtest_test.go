@@ -134,6 +134,15 @@ func TestTheFolderIsRemovedWhenTheTestEnds(t *testing.T) {
 	}
 }
 
+func TestAServerStartsWhenTheTemporaryFolderIsPrivate(t *testing.T) {
+	private := t.TempDir() // 0700: closed to the postgres user when we are root
+	t.Setenv("TMPDIR", private)
+	s := Start(t)
+	if _, err := connect(t, s.DSN()).Exec(context.Background(), "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestChildStart is run by the tests below in a subprocess of the test
 // binary, in the mode that PGTEST_CHILD names.
 func TestChildStart(t *testing.T) {
