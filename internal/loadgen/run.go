@@ -151,6 +151,7 @@ type runner struct {
 // prepared is a request built ahead.
 type prepared struct {
 	body             []byte
+	version          string
 	records, hostile int
 }
 
@@ -171,7 +172,7 @@ func prepare(g *Generator, n int64) ([]prepared, error) {
 					errs[w] = err
 					return
 				}
-				out[i] = prepared{body: body, records: len(b.Records), hostile: b.Hostiles()}
+				out[i] = prepared{body: body, version: b.Version, records: len(b.Records), hostile: b.Hostiles()}
 			}
 		}()
 	}
@@ -179,15 +180,14 @@ func prepare(g *Generator, n int64) ([]prepared, error) {
 	return out, errors.Join(errs...)
 }
 
-// request returns request n's body, record count and hostile count.
-func (r *runner) request(n int64) ([]byte, int, int, error) {
+// request returns request n.
+func (r *runner) request(n int64) (prepared, error) {
 	if r.prepared != nil {
-		p := &r.prepared[n]
-		return p.body, p.records, p.hostile, nil
+		return r.prepared[n], nil
 	}
 	b := r.g.Batch(uint64(n))
 	body, err := b.Body()
-	return body, len(b.Records), b.Hostiles(), err
+	return prepared{body: body, version: b.Version, records: len(b.Records), hostile: b.Hostiles()}, err
 }
 
 // over reports whether the run's time is up at t.
@@ -217,27 +217,27 @@ func (r *runner) work(ctx context.Context, st *workerStats) {
 		if r.o.Requests > 0 && n >= r.o.Requests {
 			return
 		}
-		body, records, hostile, err := r.request(n)
+		req, err := r.request(n)
 		if err != nil { // a programming error: pdata cannot fail to marshal its own logs
 			st.count("error")
 			st.errors = append(st.errors, err.Error())
 			return
 		}
 		st.requests++
-		st.events += int64(records)
-		st.hostile += int64(hostile)
-		if r.send(ctx, body, st) {
+		st.events += int64(req.records)
+		st.hostile += int64(req.hostile)
+		if r.send(ctx, &req, st) {
 			st.delivered++
-			st.eventsDelivered += int64(records)
+			st.eventsDelivered += int64(req.records)
 		}
 	}
 }
 
 // send posts one body, retrying 429 and 503 as the options say, and
 // reports whether it was answered 2xx.
-func (r *runner) send(ctx context.Context, body []byte, st *workerStats) bool {
+func (r *runner) send(ctx context.Context, req *prepared, st *workerStats) bool {
 	for attempt := 0; ; attempt++ {
-		status, retryAfter, err := r.post(ctx, body, st)
+		status, retryAfter, err := r.post(ctx, req, st)
 		switch {
 		case err != nil:
 			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -271,18 +271,19 @@ func (r *runner) send(ctx context.Context, body []byte, st *workerStats) bool {
 	}
 }
 
-// post sends one request and reads the answer whole; its latency is
-// recorded when the server answered.
-func (r *runner) post(ctx context.Context, body []byte, st *workerStats) (int, string, error) {
+// post sends one request, with the headers of caro's upload, and reads
+// the answer whole; its latency is recorded when the server answered.
+func (r *runner) post(ctx context.Context, p *prepared, st *workerStats) (int, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()
+	body := p.body
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.o.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("Content-Encoding", "gzip")
-	req.Header.Set("X-Caro-Version", "loadgen")
+	req.Header.Set("X-Caro-Version", p.version)
 	start := time.Now()
 	resp, err := r.o.Client.Do(req)
 	if err != nil {

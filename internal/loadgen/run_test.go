@@ -35,6 +35,7 @@ type collector struct {
 
 	mu       sync.Mutex
 	bodies   [][]byte
+	versions []string // X-Caro-Version of each body
 	attempts int
 	answer   func(attempt int) (status int, retryAfter string)
 }
@@ -59,6 +60,7 @@ func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
 	n := c.attempts
 	c.attempts++
 	c.bodies = append(c.bodies, body)
+	c.versions = append(c.versions, r.Header.Get("X-Caro-Version"))
 	answer := c.answer
 	c.mu.Unlock()
 	status, retryAfter := http.StatusOK, ""
@@ -127,7 +129,7 @@ func TestTheCollectorReceivesValidSessionsAndTheHostileShare(t *testing.T) {
 	bodies := c.received()
 	var accepted, scrubbed, rejected, records int64
 	uids := map[string]bool{}
-	for _, body := range bodies {
+	for i, body := range bodies {
 		ld := decode(t, body)
 		if ld.ResourceLogs().Len() != 1 || ld.ResourceLogs().At(0).ScopeLogs().Len() != 1 {
 			t.Fatalf("%d resources, want one with one scope", ld.ResourceLogs().Len())
@@ -138,6 +140,9 @@ func TestTheCollectorReceivesValidSessionsAndTheHostileShare(t *testing.T) {
 		if len(res) != 2 || res[schema.ResourceServiceName] != schema.ServiceName ||
 			!redaction.ValidFormat(schema.FormatVersion, ver) {
 			t.Fatalf("resource %v, want service.name=caro and a service.version only", res)
+		}
+		if c.versions[i] != ver {
+			t.Errorf("X-Caro-Version %q for a batch of version %q", c.versions[i], ver)
 		}
 		if v := redaction.New().CheckResource(slices.Collect(maps.Keys(res))); v != redaction.ReasonNone {
 			t.Fatalf("the resource is refused: %v", v)
