@@ -127,6 +127,9 @@ func TestTheCollectorReceivesValidSessionsAndTheHostileShare(t *testing.T) {
 		t.Fatalf("summary %+v, want 12 requests answered 200", s)
 	}
 	bodies := c.received()
+	c.mu.Lock()
+	versions := slices.Clone(c.versions)
+	c.mu.Unlock()
 	var accepted, scrubbed, rejected, records int64
 	uids := map[string]bool{}
 	for i, body := range bodies {
@@ -141,8 +144,8 @@ func TestTheCollectorReceivesValidSessionsAndTheHostileShare(t *testing.T) {
 			!redaction.ValidFormat(schema.FormatVersion, ver) {
 			t.Fatalf("resource %v, want service.name=caro and a service.version only", res)
 		}
-		if c.versions[i] != ver {
-			t.Errorf("X-Caro-Version %q for a batch of version %q", c.versions[i], ver)
+		if versions[i] != ver {
+			t.Errorf("X-Caro-Version %q for a batch of version %q", versions[i], ver)
 		}
 		if v := redaction.New().CheckResource(slices.Collect(maps.Keys(res))); v != redaction.ReasonNone {
 			t.Fatalf("the resource is refused: %v", v)
