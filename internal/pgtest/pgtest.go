@@ -67,9 +67,11 @@ func WithSetting(name, value string) Option {
 	return func(c *config) { c.settings[name] = value }
 }
 
-// Server is one throw-away PostgreSQL server. Its methods are safe for
-// concurrent use (a test may Restart it while other goroutines load it);
-// they fail the test that started it on error.
+// Server is one throw-away PostgreSQL server. Its methods fail the test
+// that started it on error (t.Fatal), so call them from the test's
+// goroutine; they are safe to call while other goroutines use the server
+// (a test may Restart it under load: clients see their connections end
+// and must reconnect).
 type Server struct {
 	t        testing.TB
 	bin      string
