@@ -71,6 +71,7 @@ bench: otelcol $(STOCK) $(TG_STAMP)
 # make bench only: contrib's redaction processor in a stock-ish distribution,
 # and telemetrygen to load both.
 $(STOCK): $(OCB_STAMP) bench/builder-config.stock.yaml
+	mkdir -p $(dir $(STOCK)) # ocb does not create the output's parent
 	$(OCB) --config bench/builder-config.stock.yaml
 
 $(TG_STAMP):
