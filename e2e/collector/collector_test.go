@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/store"
 	_ "modernc.org/sqlite"
 )
 
@@ -179,32 +181,26 @@ func (c *collector) metric(t testing.TB, name string, labels ...string) float64 
 	return sum
 }
 
-// storeDB opens the collector's store read-only.
-func (c *collector) storeDB(t testing.TB) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+c.store+"?mode=ro&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// rows returns the (event_id, event_type, payload) rows of the store.
+// rows returns the events of the collector's store, in the order they
+// were stored, each with its uid and its encoded form (event.Encode).
 func (c *collector) rows(t testing.TB) []storedRow {
 	t.Helper()
-	rs, err := c.storeDB(t).Query("SELECT event_id, event_type, payload FROM events ORDER BY id")
+	st, err := store.Open(context.Background(), store.Options{Path: c.store, MustExist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rs.Close()
+	defer st.Close()
+	evs, err := st.Pending(context.Background(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []storedRow
-	for rs.Next() {
-		var r storedRow
-		if err := rs.Scan(&r.id, &r.name, &r.payload); err != nil {
+	for _, ev := range evs {
+		p, err := event.Encode(ev.Name, ev.Time, ev.Attrs)
+		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, r)
+		out = append(out, storedRow{id: ev.UID, name: ev.Name, payload: string(p)})
 	}
 	return out
 }
