@@ -31,9 +31,10 @@ type pgStore struct {
 	sqldb *sql.DB
 	name  string
 
+	// Partitions are made when a batch first needs them (a batch of
+	// current events needs two or three days).
 	mu    sync.Mutex
 	parts map[string]bool // partitions known to exist, by name
-	ahead time.Duration   // how far ahead Maintain creates partitions
 }
 
 // Advisory lock keys (arbitrary, fixed): schema changes, and inserts
@@ -57,10 +58,6 @@ func openPostgres(ctx context.Context, o Options) (backend, error) {
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 	s := &pgStore{pool: pool, sqldb: stdlib.OpenDBFromPool(pool), name: name, parts: map[string]bool{}}
-	for _, d := range o.Retention {
-		s.ahead = max(s.ahead, d)
-	}
-	s.ahead += 3 * 24 * time.Hour
 	if err := s.setUp(ctx, o); err != nil {
 		s.close()
 		return nil, fmt.Errorf("open store %s: %w", name, err)
@@ -117,23 +114,11 @@ func (s *pgStore) setUp(ctx context.Context, o Options) error {
 		"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events'"); err != nil {
 		return err
 	}
-	if err := stx.Commit(); err != nil {
-		return err
-	}
-	return s.ensurePartitions(ctx, o.Now(), s.ahead)
+	return stx.Commit()
 }
 
 // partitionName is the partition of the expiry day d.
 func partitionName(d time.Time) string { return pgPartitionPrefix + d.UTC().Format("20060102") }
-
-// ensurePartitions creates the partitions of the days [from, from+ahead].
-func (s *pgStore) ensurePartitions(ctx context.Context, from time.Time, ahead time.Duration) error {
-	var days []time.Time
-	for d := day(from); !d.After(from.Add(ahead)); d = d.Add(24 * time.Hour) {
-		days = append(days, d)
-	}
-	return s.ensure(ctx, days)
-}
 
 // ensure creates the missing partitions of days, each in its own short
 // transaction under the schema lock, so that replicas creating the same
@@ -299,9 +284,6 @@ func (s *pgStore) commit(ctx context.Context, b *batch) error {
 }
 
 func (s *pgStore) maintain(ctx context.Context, now time.Time, longest time.Duration) (int64, error) {
-	if err := s.ensurePartitions(ctx, now, s.ahead); err != nil {
-		return 0, err
-	}
 	rows, err := s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'events'::regclass`)
 	if err != nil {
