@@ -85,13 +85,19 @@ func (s *syncBuffer) String() string {
 // waits for its health check. It is stopped with the test.
 func startCollector(t testing.TB, config string, env ...string) *collector {
 	t.Helper()
-	bin := binary(t)
+	return startCollectorWith(t, binary(t), configPath(config), env...)
+}
+
+// startCollectorWith is startCollector with any collector binary and
+// config file.
+func startCollectorWith(t testing.TB, bin, config string, env ...string) *collector {
+	t.Helper()
 	c := &collector{
 		otlp: freePort(t), events: freePort(t), health: freePort(t), metrics: freePort(t),
 		store: filepath.Join(t.TempDir(), "store", "caro.db"), out: &syncBuffer{}, done: make(chan error, 1),
 	}
 	_, metricsPort, _ := net.SplitHostPort(c.metrics)
-	c.cmd = exec.Command(bin, "--config", configPath(config))
+	c.cmd = exec.Command(bin, "--config", config)
 	c.cmd.Env = append(os.Environ(),
 		"CARO_OTLP_ENDPOINT="+c.otlp, "CARO_EVENTS_ENDPOINT="+c.events, "CARO_HEALTH_ENDPOINT="+c.health,
 		"CARO_METRICS_PORT="+metricsPort, "CARO_STORE="+c.store, "CARO_LOG_LEVEL=info")
