@@ -185,3 +185,26 @@ func FuzzKey(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkKey measures what keying costs a request: a peer that is not
+// trusted, and a trusted one with a header to walk.
+func BenchmarkKey(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		header Header
+		peer   string
+		h      http.Header
+	}{
+		{"untrusted peer", XForwardedFor, "203.0.113.5:50000", http.Header{"X-Forwarded-For": {"198.51.100.1"}}},
+		{"X-Forwarded-For over two hops", XForwardedFor, "10.0.0.1:50000", http.Header{"X-Forwarded-For": {"192.0.2.9, 198.51.100.1, 10.0.0.7"}}},
+		{"Forwarded over two hops", Forwarded, "10.0.0.1:50000", http.Header{"Forwarded": {`for=192.0.2.9, for="[2001:db8::1]:4711";proto=https, for=10.0.0.7`}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			k := keyer(b, bc.header, "10.0.0.0/8", "::1")
+			b.ReportAllocs()
+			for b.Loop() {
+				k.Key(bc.peer, bc.h)
+			}
+		})
+	}
+}
