@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -65,6 +64,7 @@ type caroReceiver struct {
 	next   consumer.Logs
 	v      *redaction.Validator
 	limit  *ratelimit.Limiter // nil: no limit
+	keyer  *ratelimit.Keyer   // names a request's bucket
 	obsrep *receiverhelper.ObsReport
 	now    func() time.Time
 
@@ -95,6 +95,9 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*caroR
 		return nil, err
 	}
 	if rl := cfg.RateLimit; rl.RequestsPerMinute > 0 {
+		if r.keyer, err = rl.keyer(); err != nil {
+			return nil, err
+		}
 		r.limit = ratelimit.New(rl.RequestsPerMinute, rl.Burst, rl.MaxClients, nil)
 	}
 	return r, nil
@@ -284,11 +287,9 @@ func (r *caroReceiver) admit(w http.ResponseWriter, req *http.Request, source st
 	if r.limit == nil {
 		return true
 	}
-	host, _, err := net.SplitHostPort(req.RemoteAddr)
-	if err != nil {
-		host = req.RemoteAddr
-	}
-	ok, wait := r.limit.Allow(host)
+	// The key is the client's address: it goes into the buckets and
+	// nowhere else (no log, no metric attribute, nothing stored).
+	ok, wait := r.limit.Allow(r.keyer.Key(req.RemoteAddr, req.Header))
 	if ok {
 		return true
 	}

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"caro.sh/telemetry/event"
@@ -37,6 +38,12 @@ const sid = "0123456789abcdef"
 // changes and next consumer (a sink when nil).
 func start(t *testing.T, mutate func(*Config), next consumer.Logs) (*caroReceiver, *consumertest.LogsSink) {
 	t.Helper()
+	return startWith(t, receivertest.NewNopSettings(metadata.Type), mutate, next)
+}
+
+// startWith is start with the given settings (logger, meter provider).
+func startWith(t *testing.T, set receiver.Settings, mutate func(*Config), next consumer.Logs) (*caroReceiver, *consumertest.LogsSink) {
+	t.Helper()
 	cfg := createDefaultConfig()
 	cfg.NetAddr.Endpoint = "127.0.0.1:0"
 	if mutate != nil {
@@ -46,7 +53,7 @@ func start(t *testing.T, mutate func(*Config), next consumer.Logs) (*caroReceive
 	if next == nil {
 		next = sink
 	}
-	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type), next)
+	r, err := newReceiver(cfg, set, next)
 	if err != nil {
 		t.Fatal(err)
 	}
