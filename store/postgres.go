@@ -174,6 +174,15 @@ func (s *pgStore) close() error {
 
 func (postgresDialect) dayArg(t time.Time) any { return day(t) }
 
+// args are every column of insertColumns: COPY takes one shape.
+func (s *pgStore) args(r *row, received time.Time) []any {
+	args := make([]any, fixedColumns+len(fields))
+	args[0], args[1], args[2] = r.ev.UID, r.ev.Name, r.ev.Time.UTC()
+	args[3], args[4] = received.UTC(), day(r.expires)
+	fieldArgs(args[fixedColumns:], r.ev.Attrs)
+	return args
+}
+
 func (s *pgStore) commit(ctx context.Context, b *batch) error {
 	var days []time.Time
 	seen := map[time.Time]bool{}
@@ -233,14 +242,11 @@ func (s *pgStore) commit(ctx context.Context, b *batch) error {
 		b.refuseDeleted(tomb)
 	}
 	var in [][]any
-	now := b.now.UTC()
 	for _, r := range b.rows {
 		if r.status != statusPending {
 			continue
 		}
-		args := rowArgs(postgresDialect{}, r, r.ev.Time.UTC())
-		args[3] = now
-		in = append(in, args)
+		in = append(in, r.args)
 	}
 	if len(in) > 0 {
 		if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS events_in (LIKE events) ON COMMIT DELETE ROWS"); err != nil {

@@ -24,7 +24,6 @@ type sqliteStore struct {
 	path      string
 	maxBytes  int64
 	dbh       *sql.DB
-	insert    string
 	migrated  string // what setUp migrated, for the log
 	retention map[string]time.Duration
 }
@@ -70,9 +69,7 @@ func openSQLite(ctx context.Context, o Options) (backend, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &sqliteStore{path: path, maxBytes: o.MaxBytes, dbh: db, retention: o.Retention,
-		insert: "INSERT INTO events (" + strings.Join(insertColumns(), ", ") + ") VALUES (" +
-			strings.TrimSuffix(strings.Repeat("?, ", fixedColumns+len(fields)), ", ") + ") ON CONFLICT (uid) DO NOTHING"}
+	s := &sqliteStore{path: path, maxBytes: o.MaxBytes, dbh: db, retention: o.Retention}
 	if err := s.setUp(ctx, o); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -212,13 +209,13 @@ func (s *sqliteStore) db() *sql.DB       { return s.dbh }
 func (s *sqliteStore) where() string     { return s.path }
 func (s *sqliteStore) close() error      { return s.dbh.Close() }
 
-// rowArgs is one row's insert arguments, its event time given as the
-// dialect stores it.
-func rowArgs(d interface{ dayArg(time.Time) any }, r *row, eventTime any) []any {
-	args := make([]any, fixedColumns+len(fields))
-	args[0], args[1], args[2] = r.ev.UID, r.ev.Name, eventTime
-	args[4] = d.dayArg(r.expires)
-	fieldArgs(args[fixedColumns:], r.ev.Attrs)
+// args are the fixed columns, then the event's own fields
+// (eventInsertColumns).
+func (s *sqliteStore) args(r *row, received time.Time) []any {
+	args := make([]any, fixedColumns+len(eventColumns[r.ev.Name]))
+	args[0], args[1], args[2] = r.ev.UID, r.ev.Name, event.FormatStoreTime(r.ev.Time)
+	args[3], args[4] = event.FormatStoreTime(received), sqliteDialect{}.dayArg(r.expires)
+	eventFieldArgs(args[fixedColumns:], r.ev.Name, r.ev.Attrs)
 	return args
 }
 
@@ -255,7 +252,6 @@ func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
 			st.Close()
 		}
 	}()
-	var args []any
 	for _, r := range b.rows {
 		if r.status != statusPending {
 			continue
@@ -270,10 +266,7 @@ func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
 			}
 			stmts[r.ev.Name] = stmt
 		}
-		args = append(args[:0], r.ev.UID, r.ev.Name, event.FormatStoreTime(r.ev.Time), now, sqliteDialect{}.dayArg(r.expires))
-		args = append(args, make([]any, len(eventColumns[r.ev.Name]))...)
-		eventFieldArgs(args[fixedColumns:], r.ev.Name, r.ev.Attrs)
-		res, err := stmt.ExecContext(ctx, args...)
+		res, err := stmt.ExecContext(ctx, r.args...)
 		if err != nil {
 			return fmt.Errorf("insert %s: %w", r.ev.Name, err)
 		}

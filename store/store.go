@@ -215,7 +215,8 @@ func (s *Store) Append(ctx context.Context, evs []Event) (Result, error) {
 
 // prepare turns the request's events into rows, refusing the expired.
 func (s *Store) prepare(r *request) error {
-	today := day(s.opts.Now())
+	received := s.opts.Now()
+	today := day(received)
 	r.rows = make([]row, len(r.evs))
 	for i := range r.evs {
 		ev := &r.evs[i]
@@ -241,6 +242,7 @@ func (s *Store) prepare(r *request) error {
 				rw.deletes = a.Value.List
 			}
 		}
+		rw.args = s.b.args(rw, received)
 	}
 	return nil
 }
@@ -420,6 +422,9 @@ type row struct {
 	deletes []string  // a deletion request's session ids
 	expires time.Time // the UTC day retention drops it
 	status  status
+	// args are the row's insert arguments, built by the caller's
+	// goroutine (backend.args) so that the one writer only executes.
+	args []any
 }
 
 // batch is what one transaction stores.
@@ -487,6 +492,8 @@ type backend interface {
 	maintain(ctx context.Context, now time.Time, longest time.Duration) (int64, error)
 	pending(ctx context.Context, limit int) ([]Event, error)
 	markExported(ctx context.Context, uids []string, exportID string, at time.Time) error
+	// args builds a row's insert arguments, received at received.
+	args(r *row, received time.Time) []any
 	writers() int
 	dialect() Dialect
 	db() *sql.DB
