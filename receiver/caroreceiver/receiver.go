@@ -24,6 +24,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/processor/redaction"
@@ -176,6 +179,8 @@ type problem struct {
 //	400 {"error": "validation_failed", "details": [...]}
 //	                                      the body is not a valid batch, or every event was rejected
 //	429 {"retry_after": S}                the client is over its rate limit (also Retry-After: S)
+//	503 {"error": "unavailable", "retry_after": S}
+//	                                      the store is away for a moment (also Retry-After: S); the client keeps the batch
 //	500 {"error": "internal"}             the pipeline failed; the client keeps the batch
 //
 // and 405 for another method, 413 for a body over the size limit.
@@ -334,6 +339,18 @@ func (r *caroReceiver) failed(w http.ResponseWriter, source string, err error) {
 	if consumererror.IsPermanent(err) {
 		r.invalid(w, source, problem{Reason: "the events were refused by the pipeline"})
 		return
+	}
+	// A store that is away for a moment says how long to wait (a gRPC
+	// status with RetryInfo, as the OTLP receiver reads it too).
+	if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable {
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok {
+				secs := max(int64(ri.GetRetryDelay().AsDuration()/time.Second), 1)
+				w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+				r.reply(w, source, http.StatusServiceUnavailable, map[string]any{"error": "unavailable", "retry_after": secs})
+				return
+			}
+		}
 	}
 	r.reply(w, source, http.StatusInternalServerError, map[string]string{"error": "internal"})
 }

@@ -22,6 +22,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exportfile"
@@ -314,6 +318,23 @@ func TestAPipelineFailureIsTheSpecs500(t *testing.T) {
 	r2, _ := start(t, nil, permanent)
 	if a := postEvents(t, r2, batchBody(t, payloads(t, sid, time.Now().UTC()))); a.status != 400 {
 		t.Fatalf("answer %d %v, want 400 for a permanent error", a.status, a.body)
+	}
+}
+
+// TestAStoreAwayForAMomentIs503WithRetryAfter: the store exporter marks
+// its failures Unavailable with a retry delay; the client is told to keep
+// the batch and when to come back.
+func TestAStoreAwayForAMomentIs503WithRetryAfter(t *testing.T) {
+	st, err := status.New(codes.Unavailable, "database restarting").WithDetails(
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(3 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := start(t, nil, consumertest.NewErr(fmt.Errorf("store: %w", st.Err())))
+	a := postEvents(t, r, batchBody(t, payloads(t, sid, time.Now().UTC())))
+	if a.status != 503 || a.body["error"] != "unavailable" || a.body["retry_after"] != 3.0 || a.header.Get("Retry-After") != "3" {
+		t.Fatalf("answer %d %v (Retry-After %q), want 503 {error: unavailable, retry_after: 3}",
+			a.status, a.body, a.header.Get("Retry-After"))
 	}
 }
 

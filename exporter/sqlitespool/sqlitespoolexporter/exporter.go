@@ -13,6 +13,10 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/event/pdataconv"
@@ -181,7 +185,8 @@ func (e *spoolExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	}
 	res, err := sp.Append(ctx, evs)
 	if err != nil {
-		return fmt.Errorf("store %d events: %w", len(evs), err)
+		e.logger.Warn("store refused a batch; the client keeps it and retries", zap.Int("events", len(evs)), zap.Error(err))
+		return unavailable(fmt.Errorf("store %d events: %w", len(evs), err))
 	}
 	e.count(ctx, outcomeStored, res.Stored)
 	e.count(ctx, outcomeDuplicate, res.Duplicates)
@@ -233,3 +238,22 @@ func cloneAttrs(a []schema.Attr) []schema.Attr { return append([]schema.Attr(nil
 
 // errNotStarted is returned by writeExports before start or after shutdown.
 var errNotStarted = errors.New("sqlitespool exporter is not running")
+
+// retryDelay is what a client is told to wait when the store cannot take
+// its events (the database restarting, the disk full): long enough to let
+// it recover, short enough that no client gives up.
+const retryDelay = 2 * time.Second
+
+// unavailable marks a store failure as transient, with retryDelay: the
+// OTLP receiver answers it 503 with Retry-After (the OTLP specification's
+// throttling), the caro receiver 503 with retry_after, and a client keeps
+// its events and sends them again. No store failure is permanent: the
+// events were valid, only the store was not there.
+func unavailable(err error) error {
+	st, derr := status.New(codes.Unavailable, err.Error()).WithDetails(
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(retryDelay)})
+	if derr != nil {
+		return err
+	}
+	return st.Err()
+}
