@@ -24,8 +24,8 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.yaml.in/yaml/v3"
 
-	"caro.sh/telemetry/internal/loadgen"
 	"caro.sh/telemetry/event/pdataconv"
+	"caro.sh/telemetry/internal/loadgen"
 	"caro.sh/telemetry/schema"
 )
 
