@@ -26,6 +26,12 @@ build:
 run: build otelcol
 	bash scripts/collector-demo.sh $(BIN)/caro $(OTELCOL)
 
+## run-replicas: three otelcol-caro replicas on one throw-away PostgreSQL (Debian's postgresql 15
+## binaries), caro-loadgen spread across them, then stats and the weekly review from the shared store
+run-replicas: build otelcol test-deps
+	$(GO) build -o $(BIN)/caro-loadgen ./cmd/caro-loadgen
+	bash scripts/replicas-demo.sh $(OTELCOL) $(BIN)/caro-loadgen $(BIN)/caro-insights
+
 ## run-local: caro alone: air-gapped sessions in a throw-away home, then status, show and export
 run-local: build
 	bash scripts/demo.sh $(BIN)/caro
