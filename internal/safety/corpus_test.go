@@ -14,9 +14,12 @@ import (
 
 // The corpora in testdata hold commands from everyday admin practice,
 // each labelled with the risk level the check should give it and why
-// (doc.go, "What counts as dangerous", gives the policy). The thresholds are
-// the acceptance bar of the check on real practice at the default safety
-// level.
+// (doc.go, "What counts as dangerous", gives the policy). dangerous.tsv and
+// safe.tsv were written first and the rules were then fixed against them;
+// the heldout_ files were written afterwards and measured once before any
+// rule was adjusted to them, to show how the rules fare on commands they
+// were not fitted to. The thresholds are the acceptance bar of the check
+// on all of them together, at the default safety level.
 const (
 	minRecall       = 0.95 // dangerous commands that caro stops at (asks or blocks)
 	maxFalsePos     = 0.10 // safe commands that caro stops at
@@ -89,11 +92,13 @@ func outcomeAtDefault(r schema.RiskLevel) outcome {
 }
 
 func TestCorpus(t *testing.T) {
-	dangerous := readCorpus(t, "dangerous.tsv")
-	safeCmds := readCorpus(t, "safe.tsv")
+	fitted := [2][]corpusLine{readCorpus(t, "dangerous.tsv"), readCorpus(t, "safe.tsv")}
+	heldout := [2][]corpusLine{readCorpus(t, "heldout_dangerous.tsv"), readCorpus(t, "heldout_safe.tsv")}
+	dangerous := slices.Concat(fitted[0], heldout[0])
+	safeCmds := slices.Concat(fitted[1], heldout[1])
 
 	t.Run("each corpus holds enough commands, each once, under the right file", func(t *testing.T) {
-		if len(dangerous) < minCorpus || len(safeCmds) < minCorpus {
+		if len(fitted[0]) < minCorpus || len(fitted[1]) < minCorpus {
 			t.Errorf("%d dangerous and %d safe commands, want at least %d of each", len(dangerous), len(safeCmds), minCorpus)
 		}
 		seen := map[string]corpusLine{}
@@ -102,59 +107,79 @@ func TestCorpus(t *testing.T) {
 				t.Errorf("%v repeats %v", c, prev)
 			}
 			seen[c.command] = c
-			if (c.file == "safe.tsv") != (c.level == schema.RiskSafe) {
+			if strings.HasSuffix(c.file, "safe.tsv") != (c.level == schema.RiskSafe) {
 				t.Errorf("%v is labelled %s", c, c.level)
 			}
 		}
 	})
 
 	t.Run("the check meets the bar at the default safety level", func(t *testing.T) {
-		var caught, falsePos, sameOutcome, sameLevel, wrongBlock, missedBlock int
 		for _, c := range slices.Concat(dangerous, safeCmds) {
 			v := Check(c.command)
-			got, want := outcomeAtDefault(v.Risk), outcomeAtDefault(c.level)
-			switch {
-			case c.level != schema.RiskSafe && got != run:
-				caught++
-			case c.level == schema.RiskSafe && got != run:
-				falsePos++
-			}
-			if got == want {
-				sameOutcome++
-			}
 			if v.Risk == c.level {
-				sameLevel++
+				continue
 			}
-			if got == block && want != block {
-				wrongBlock++
+			mark := "  level"
+			if outcomeAtDefault(v.Risk) != outcomeAtDefault(c.level) {
+				mark = "OUTCOME"
 			}
-			if want == block && got != block {
-				missedBlock++
-			}
-			if v.Risk != c.level {
-				mark := "  level"
-				if got != want {
-					mark = "OUTCOME"
-				}
-				t.Logf("%s %v: got %s (%s), labelled %s: %s; matched %v", mark, c, v.Risk, v.Category, c.level, c.reason, matchedIDs(c.command))
-			}
+			t.Logf("%s %v: got %s (%s), labelled %s: %s; matched %v", mark, c, v.Risk, v.Category, c.level, c.reason, matchedIDs(c.command))
 		}
-		all := len(dangerous) + len(safeCmds)
-		recall := float64(caught) / float64(len(dangerous))
-		fpRate := float64(falsePos) / float64(len(safeCmds))
-		outcomes := float64(sameOutcome) / float64(all)
-		t.Logf("recall %.1f%% (%d of %d dangerous commands stopped); false positives %.1f%% (%d of %d safe commands stopped)",
-			100*recall, caught, len(dangerous), 100*fpRate, falsePos, len(safeCmds))
-		t.Logf("outcome as labelled %.1f%% (%d of %d); level as labelled %.1f%%; blocked though not critical: %d; critical but not blocked: %d",
-			100*outcomes, sameOutcome, all, 100*float64(sameLevel)/float64(all), wrongBlock, missedBlock)
-		if recall < minRecall {
-			t.Errorf("recall %.1f%%, want at least %.0f%%", 100*recall, 100*minRecall)
+		t.Logf("fitted:   %v", score(fitted[0], fitted[1]))
+		t.Logf("held out: %v", score(heldout[0], heldout[1]))
+		all := score(dangerous, safeCmds)
+		t.Logf("all:      %v", all)
+		if all.recall < minRecall {
+			t.Errorf("recall %.1f%%, want at least %.0f%%", 100*all.recall, 100*minRecall)
 		}
-		if fpRate > maxFalsePos {
-			t.Errorf("false positives %.1f%%, want at most %.0f%%", 100*fpRate, 100*maxFalsePos)
+		if all.falsePos > maxFalsePos {
+			t.Errorf("false positives %.1f%%, want at most %.0f%%", 100*all.falsePos, 100*maxFalsePos)
 		}
-		if outcomes < minOutcomeMatch {
-			t.Errorf("outcome as labelled for %.1f%% of the commands, want at least %.0f%%", 100*outcomes, 100*minOutcomeMatch)
+		if all.outcomes < minOutcomeMatch {
+			t.Errorf("outcome as labelled for %.1f%% of the commands, want at least %.0f%%", 100*all.outcomes, 100*minOutcomeMatch)
 		}
 	})
+}
+
+// scores are the figures of the check on labelled commands.
+type scores struct {
+	dangerous, safe, caught, falsePosN, sameOutcome, sameLevel, wrongBlock, missedBlock int
+	recall, falsePos, outcomes                                                          float64
+}
+
+func score(dangerous, safeCmds []corpusLine) scores {
+	s := scores{dangerous: len(dangerous), safe: len(safeCmds)}
+	for _, c := range slices.Concat(dangerous, safeCmds) {
+		v := Check(c.command)
+		got, want := outcomeAtDefault(v.Risk), outcomeAtDefault(c.level)
+		switch {
+		case c.level != schema.RiskSafe && got != run:
+			s.caught++
+		case c.level == schema.RiskSafe && got != run:
+			s.falsePosN++
+		}
+		if got == want {
+			s.sameOutcome++
+		}
+		if v.Risk == c.level {
+			s.sameLevel++
+		}
+		if got == block && want != block {
+			s.wrongBlock++
+		}
+		if want == block && got != block {
+			s.missedBlock++
+		}
+	}
+	s.recall = float64(s.caught) / float64(s.dangerous)
+	s.falsePos = float64(s.falsePosN) / float64(s.safe)
+	s.outcomes = float64(s.sameOutcome) / float64(s.dangerous+s.safe)
+	return s
+}
+
+func (s scores) String() string {
+	return fmt.Sprintf("recall %.1f%% (%d of %d dangerous stopped), false positives %.1f%% (%d of %d safe stopped), "+
+		"outcome as labelled %.1f%%, level as labelled %.1f%%, blocked though not critical %d, critical not blocked %d",
+		100*s.recall, s.caught, s.dangerous, 100*s.falsePos, s.falsePosN, s.safe,
+		100*s.outcomes, 100*float64(s.sameLevel)/float64(s.dangerous+s.safe), s.wrongBlock, s.missedBlock)
 }
