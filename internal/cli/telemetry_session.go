@@ -17,7 +17,8 @@ import (
 // first-run prompt. When recording is allowed it also starts the
 // scheduled upload if one is due (scheduleUpload), at once, so that its
 // start overlaps this run's own work; endTelemetry collects it.
-func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, interactive bool) (*sdk.Client, bool, scheduledUpload) {
+func (r *run) startTelemetry(in *interrupts, dirs sdk.Dirs, dirsErr error, interactive bool) (*sdk.Client, bool, scheduledUpload) {
+	ctx := in.ctx
 	off := sdk.Start(ctx, sdk.Config{})
 	if dirsErr != nil {
 		if !r.noTelemetry && !doNotTrack(r.env.Getenv) {
@@ -35,7 +36,7 @@ func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, 
 		Version:     r.env.Version,
 		Config:      cfg,
 		Interactive: interactive,
-		ReadLine:    r.lines.readLine,
+		ReadLine:    func() (string, error) { return r.lines.readLineInterruptible(in) },
 		Out:         r.env.Stderr,
 		DisableInConfig: func() error {
 			doc, err := readConfigDoc(dirs.ConfigFile())
