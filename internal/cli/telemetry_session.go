@@ -54,7 +54,7 @@ func (r *run) startTelemetry(in *interrupts, dirs sdk.Dirs, dirsErr error, inter
 	if !res.Record {
 		return off, false, nil
 	}
-	up := r.scheduleUpload(cfg)
+	_, up := r.scheduleUpload(cfg)
 	opts := []sdk.Option{
 		sdk.WithVersion(r.env.Version),
 		sdk.WithWarn(r.warn.warn),
