@@ -21,7 +21,8 @@ import (
 // the output.
 //
 // A signal that interrupts the session (ctx's cause, see catchInterrupts)
-// while the command runs ends it as interrupted once the command is over.
+// while the command runs, or ends the command, ends the session as
+// interrupted once the command is over.
 // Ctrl-C reaches a command on caro's terminal from the terminal itself, so
 // caro only waits for it; every other signal caro passes on to the command
 // (to its process group when it has one of its own), which is killed if it
@@ -89,7 +90,13 @@ func (f *flow) execute(ctx context.Context, g *generation, mode schema.Execution
 		ExitCategory:  category,
 		ExecutionTime: &took,
 	})
-	if it := interruptedBy(ctx); it != nil {
+	it := interruptedBy(ctx)
+	if sig := killedBy(cmd.ProcessState); it == nil && sig != nil && category != schema.ExitTimeout {
+		// Ctrl-C ended the command, whose end may reach caro before the
+		// signal caro got at the same moment is through os/signal.
+		it = &interruption{sig: sig}
+	}
+	if it != nil {
 		return outInterrupted, it.exit()
 	}
 	switch {

@@ -15,3 +15,6 @@ func detach(*exec.Cmd) {}
 func signalCommand(cmd *exec.Cmd, _ os.Signal, _ bool) error {
 	return cmd.Process.Kill()
 }
+
+// killedBy returns nil: no exit status tells a signal here.
+func killedBy(*os.ProcessState) os.Signal { return nil }

@@ -25,3 +25,21 @@ func signalCommand(cmd *exec.Cmd, sig os.Signal, group bool) error {
 	}
 	return cmd.Process.Signal(sig)
 }
+
+// killedBy returns the signal of interruptSignals that ended the command
+// (its shell died of it), or nil.
+func killedBy(ps *os.ProcessState) os.Signal {
+	if ps == nil {
+		return nil
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return nil
+	}
+	for _, s := range interruptSignals {
+		if s == ws.Signal() {
+			return s
+		}
+	}
+	return nil
+}
