@@ -13,8 +13,9 @@ import (
 // settings and the consent rules allow recording. It reads config.toml,
 // and state.toml only when consent depends on it; the spool is opened
 // later, by the SDK's background exporter, on the first batch.
-// It reports whether this run showed (and the user accepted) the
-// first-run prompt. When recording is allowed it also starts the
+// It reports whether this is the first session recorded on this machine
+// (session.start's is_first_run, whatever the consent path: see
+// scheduleUpload). When recording is allowed it also starts the
 // scheduled upload if one is due (scheduleUpload), at once, so that its
 // start overlaps this run's own work; endTelemetry collects it.
 func (r *run) startTelemetry(in *interrupts, dirs sdk.Dirs, dirsErr error, interactive bool) (*sdk.Client, bool, scheduledUpload) {
@@ -54,7 +55,7 @@ func (r *run) startTelemetry(in *interrupts, dirs sdk.Dirs, dirsErr error, inter
 	if !res.Record {
 		return off, false, nil
 	}
-	_, up := r.scheduleUpload(cfg)
+	firstRun, up := r.scheduleUpload(cfg)
 	opts := []sdk.Option{
 		sdk.WithVersion(r.env.Version),
 		sdk.WithWarn(r.warn.warn),
@@ -67,7 +68,7 @@ func (r *run) startTelemetry(in *interrupts, dirs sdk.Dirs, dirsErr error, inter
 		}
 	}
 	opts = append(opts, r.env.TelemetryOptions...)
-	return sdk.Start(ctx, cfg, opts...), res.FirstRun, up
+	return sdk.Start(ctx, cfg, opts...), firstRun, up
 }
 
 // endTelemetry runs when the user's command and its output are done: it

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/sdk"
 	"caro.sh/telemetry/upload"
 )
@@ -49,8 +50,9 @@ type scheduledUpload <-chan error
 // (upload.DueFile: one small file, no database). The first such run on
 // this machine starts the schedule (upload.StartSchedule), so that the
 // first upload goes out one batch interval after the first events, not
-// right after them; it reports that it was this run (session.start's
-// is_first_run). When an upload is due and the configuration allows it
+// right after them, and reports that it was this run: the schedule's
+// start is the mark of the first recorded session (session.start's
+// is_first_run), which costs the later runs nothing more than the read. When an upload is due and the configuration allows it
 // (not air-gapped), the background upload starts on a goroutine of its
 // own.
 func (r *run) scheduleUpload(cfg sdk.Config) (firstRun bool, _ scheduledUpload) {
@@ -62,7 +64,10 @@ func (r *run) scheduleUpload(cfg sdk.Config) (firstRun bool, _ scheduledUpload) 
 		if err != nil {
 			r.warn.warn("telemetry: " + err.Error())
 		}
-		return created, nil
+		// A spool without a schedule was written by a caro that kept none
+		// (air-gapped, before schedules started with the first events):
+		// its first session was long ago.
+		return created && !sqlitespool.Exists(spool), nil
 	}
 	if !due || cfg.AirGapped || r.env.Detach == nil {
 		return false, nil
