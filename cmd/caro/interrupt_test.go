@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -216,19 +215,4 @@ func (s *session) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.out.Write(p)
-}
-
-// recordedEvents returns home's pending events, as `caro telemetry show
-// --json` prints them.
-func recordedEvents(t *testing.T, home string) []map[string]any {
-	t.Helper()
-	out := eventsIn(t, home)
-	if out == "" {
-		return nil
-	}
-	var evs []map[string]any
-	if err := json.Unmarshal([]byte(out), &evs); err != nil {
-		t.Fatalf("caro telemetry show --json: %v\n%s", err, out)
-	}
-	return evs
 }

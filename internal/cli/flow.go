@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -179,40 +180,34 @@ func (f *flow) onFallback(err error) {
 
 func (f *flow) run(ctx context.Context) error {
 	retries := 0
+	var g *generation // the command on show
 	for {
-		if f.gen.Name() != schema.BackendStatic {
-			f.in.await() // a server may take its time; the static table does not
-		}
-		start := f.r.env.Now()
-		gctx, cancel := context.WithTimeout(ctx, InferenceTimeout)
-		res, err := f.gen.Generate(gctx, f.req)
-		cancel()
-		elapsed := f.r.env.Now().Sub(start)
+		next, err := f.generate(ctx, retries)
 		if it := interruptedBy(ctx); it != nil {
 			// Whatever the backend made of it, the user asked to stop.
 			f.end(schema.ExitInterrupted)
 			return it.exit()
 		}
-		if err != nil {
+		switch {
+		case err == nil:
+			g = next
+		case g != nil && errors.Is(err, backend.ErrNoAlternative):
+			// Asked for another: the table has none. Nothing new was
+			// generated, so nothing is recorded; the same one is asked
+			// about again.
+			fmt.Fprintln(f.r.env.Stderr, "caro: the built-in table has no other command for that request; here is the same one again")
+		default:
 			return f.generationFailed(err)
 		}
-		verdict := safety.Check(res.Command)
-		g := &generation{command: res.Command, result: res, verdict: verdict}
-		g.id = f.client.CommandGenerated(sdk.CommandGenerated{
-			Backend:         res.Backend,
-			InferenceTime:   elapsed,
-			RiskLevel:       verdict.Risk,
-			PatternsMatched: verdict.Matched,
-			ModelName:       telemetryModel(res.Model),
-			InputTokens:     positive(res.InputTokens),
-			OutputTokens:    positive(res.OutputTokens),
-			Confidence:      confidence(res.Confidence),
-			RetryCount:      sdk.Ptr(retries),
-		})
 		out, err := f.handle(ctx, g)
 		switch out {
 		case outRegenerate:
-			retries++
+			if g.result.Command != "" && !slices.Contains(f.req.Exclude, g.result.Command) {
+				f.req.Exclude = append(f.req.Exclude, g.result.Command)
+			}
+			if next != nil {
+				retries++
+			}
 			continue
 		case outShown:
 			f.end(schema.ExitNonInteractive)
@@ -227,6 +222,37 @@ func (f *flow) run(ctx context.Context) error {
 		}
 		return err
 	}
+}
+
+// generate asks the backend for a command (another one than those in
+// f.req.Exclude, when it can), checks it and records command.generated;
+// retries is the number of regenerations before it.
+func (f *flow) generate(ctx context.Context, retries int) (*generation, error) {
+	if f.gen.Name() != schema.BackendStatic {
+		f.in.await() // a server may take its time; the static table does not
+	}
+	start := f.r.env.Now()
+	gctx, cancel := context.WithTimeout(ctx, InferenceTimeout)
+	res, err := f.gen.Generate(gctx, f.req)
+	cancel()
+	elapsed := f.r.env.Now().Sub(start)
+	if err != nil || interruptedBy(ctx) != nil {
+		return nil, err
+	}
+	verdict := safety.Check(res.Command)
+	g := &generation{command: res.Command, result: res, verdict: verdict}
+	g.id = f.client.CommandGenerated(sdk.CommandGenerated{
+		Backend:         res.Backend,
+		InferenceTime:   elapsed,
+		RiskLevel:       verdict.Risk,
+		PatternsMatched: verdict.Matched,
+		ModelName:       telemetryModel(res.Model),
+		InputTokens:     positive(res.InputTokens),
+		OutputTokens:    positive(res.OutputTokens),
+		Confidence:      confidence(res.Confidence),
+		RetryCount:      sdk.Ptr(retries),
+	})
+	return g, nil
 }
 
 // end records session.end, once per session.
