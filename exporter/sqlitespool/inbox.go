@@ -166,16 +166,17 @@ func pathError(op, path string, err error) error {
 	return fmt.Errorf("%s %s: %w", op, path, err)
 }
 
-// ingestInbox stores what is staged for s (client spools only). A claim
-// whose storing fails is left for the next Open, and so is one that
-// another process keeps locked; lines that do not parse (a writer killed
-// mid-line) are skipped and counted.
-func (s *Spool) ingestInbox(ctx context.Context) error {
+// ingestInbox stores what is staged for s (client spools only) and
+// returns how many staged lines could not be read. A claim whose storing
+// fails is left for the next Open, and so is one that another process
+// keeps locked; lines that do not parse (a writer killed mid-line, a write
+// cut short by a full disk) are skipped and counted.
+func (s *Spool) ingestInbox(ctx context.Context) (malformed int64, err error) {
 	path := InboxPath(s.opts.Path)
 	if _, err := os.Stat(path); err == nil {
 		claim := path + claimInfix + strconv.FormatInt(time.Now().UnixNano(), 10) + "-" + strconv.Itoa(os.Getpid())
 		if err := os.Rename(path, claim); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("claim %s: %w", path, err)
+			return 0, fmt.Errorf("claim %s: %w", path, err)
 		}
 	}
 	claimStale(path)
@@ -184,7 +185,8 @@ func (s *Spool) ingestInbox(ctx context.Context) error {
 	deadline := time.Now().Add(claimLockWait)
 	var locked error
 	for _, c := range claims {
-		err := s.ingestClaim(ctx, c, deadline)
+		bad, err := s.ingestClaim(ctx, c, deadline)
+		malformed += bad
 		if errors.Is(err, errLocked) {
 			if locked == nil {
 				locked = err
@@ -192,10 +194,10 @@ func (s *Spool) ingestInbox(ctx context.Context) error {
 			continue
 		}
 		if err != nil {
-			return err
+			return malformed, err
 		}
 	}
-	return locked
+	return malformed, locked
 }
 
 // claimStale renames the staging files of killed writers to claims.
@@ -212,24 +214,26 @@ func claimStale(inbox string) {
 // ingest's deadline.
 var errLocked = errors.New("locked by another process")
 
-func (s *Spool) ingestClaim(ctx context.Context, claim string, deadline time.Time) error {
+// ingestClaim stores one claim file and returns how many of its lines
+// could not be read.
+func (s *Spool) ingestClaim(ctx context.Context, claim string, deadline time.Time) (int64, error) {
 	f, err := os.Open(claim)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil // another process ingested it
+		return 0, nil // another process ingested it
 	}
 	if err != nil {
-		return fmt.Errorf("read %s: %w", claim, err)
+		return 0, fmt.Errorf("read %s: %w", claim, err)
 	}
 	defer f.Close()
 	if err := lockExclusive(ctx, f, deadline); err != nil {
-		return fmt.Errorf("lock %s: %w", claim, err)
+		return 0, fmt.Errorf("lock %s: %w", claim, err)
 	}
 	if _, err := os.Stat(claim); errors.Is(err, fs.ErrNotExist) {
-		return nil // ingested by another process while we waited
+		return 0, nil // ingested by another process while we waited
 	}
 	data, err := readAll(f)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", claim, err)
+		return 0, fmt.Errorf("read %s: %w", claim, err)
 	}
 	var evs []Event
 	counters := map[string]int64{}
@@ -257,12 +261,12 @@ func (s *Spool) ingestClaim(ctx context.Context, claim string, deadline time.Tim
 		evs = append(evs, Event{EventID: l.ID, Name: name, Time: ts, Attrs: attrs, CreatedAt: at})
 	}
 	if _, err := s.appendEvents(ctx, evs, counters, true); err != nil {
-		return err
+		return 0, err
 	}
 	if err := os.Remove(claim); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", claim, err)
+		return counters[CounterInboxMalformed], fmt.Errorf("remove %s: %w", claim, err)
 	}
-	return nil
+	return counters[CounterInboxMalformed], nil
 }
 
 func readAll(f *os.File) ([]byte, error) {

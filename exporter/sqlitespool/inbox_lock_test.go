@@ -124,6 +124,9 @@ func TestAWriteCutShortSpoilsOnlyItsOwnLine(t *testing.T) {
 	if got[1] != 1 || got[2] != 1 || st.Counters[CounterInboxMalformed] != 1 {
 		t.Errorf("stored %v, counters %v; want events 1 and 2 and 1 malformed line", got, st.Counters)
 	}
+	if r := sp.Recovered(); !strings.Contains(r, "skipped 1 unreadable staged line (counted as inbox_malformed)") {
+		t.Errorf("Recovered() = %q; want a word on the skipped line", r)
+	}
 }
 
 func TestAStagingFileLeftByAKilledWriterIsIngestedOnceItIsStale(t *testing.T) {

@@ -291,19 +291,42 @@ func Open(ctx context.Context, opts Options) (*Spool, error) {
 }
 
 // ingest stores what a client's InboxExporter staged. A failure (the
-// database busy past its timeout, say) leaves the events staged for the
-// next Open and is said through Recovered.
+// database busy past its timeout, a claim locked by another process) leaves
+// the events staged for the next Open, and staged lines that could not be
+// read are skipped and counted; Recovered says either.
 func (s *Spool) ingest(ctx context.Context) {
 	if s.opts.Server {
 		return
 	}
-	if err := s.ingestInbox(ctx); err != nil && s.recovered == "" {
-		s.recovered = fmt.Sprintf("telemetry spool %s: staged events stay staged for now (%v)", s.opts.Path, err)
+	malformed, err := s.ingestInbox(ctx)
+	var notes []string
+	if malformed > 0 {
+		notes = append(notes, fmt.Sprintf("skipped %d unreadable staged %s (counted as %s)",
+			malformed, plural(malformed, "line", "lines"), CounterInboxMalformed))
+	}
+	if err != nil {
+		notes = append(notes, fmt.Sprintf("staged events stay staged for now (%v)", err))
+	}
+	switch {
+	case len(notes) == 0:
+	case s.recovered == "":
+		s.recovered = fmt.Sprintf("telemetry spool %s: %s", s.opts.Path, strings.Join(notes, "; "))
+	default:
+		s.recovered += "; " + strings.Join(notes, "; ")
 	}
 }
 
-// Recovered is empty, or says that Open found the database unreadable and
-// moved it aside; the caller shows it as one warning line.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Recovered is empty, or says what Open found wrong and did about it, in
+// one line for the caller to show as one warning: the database unreadable
+// and moved aside, staged lines unreadable and skipped, staged events left
+// staged for the next Open.
 func (s *Spool) Recovered() string { return s.recovered }
 
 // Path is the database file's absolute path.
