@@ -50,19 +50,6 @@ func within(t *testing.T, what string, f func()) {
 	}
 }
 
-func storedSeqs(t *testing.T, sp *Spool) map[int]int {
-	t.Helper()
-	evs, err := sp.List(ctx, ListOptions{IncludeTransmitted: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seqs := map[int]int{}
-	for _, e := range evs {
-		seqs[seqOf(t, e)]++
-	}
-	return seqs
-}
-
 func TestAWriterNeverWaitsForAnInboxAnotherProcessHoldsAndLosesNothing(t *testing.T) {
 	for _, how := range []struct {
 		name string
