@@ -99,9 +99,10 @@ func appendInbox(path string, build func(size int64) []byte) error {
 			continue
 		}
 		if !locked {
-			// Held by another process: never wait for it.
+			// Held by another process: never wait for it. The cap counts
+			// the batches staged aside before this one too.
 			f.Close()
-			data := build(st.Size())
+			data := build(st.Size() + claimedBytes(path))
 			if len(data) == 0 {
 				return nil
 			}
@@ -155,6 +156,18 @@ func stageAside(inbox string, data []byte) error {
 		return fmt.Errorf("stage beside %s: %w", inbox, werr)
 	}
 	return nil
+}
+
+// claimedBytes is the size of the inbox's claim files.
+func claimedBytes(inbox string) int64 {
+	claims, _ := filepath.Glob(inbox + claimInfix + "*")
+	var n int64
+	for _, c := range claims {
+		if st, err := os.Stat(c); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
 }
 
 // pathError wraps err with op and path, unless err names them already.

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
 	"caro.sh/telemetry/schema"
 )
 
@@ -140,5 +143,37 @@ func TestAStagingFileLeftByAKilledWriterIsIngestedOnceItIsStale(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("the fresh staging file: %v", err)
+	}
+}
+
+func TestBatchesStagedAsideStayWithinTheCap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "telemetry.db")
+	s := newInboxSession(t, Options{Path: path, MaxBytes: MinMaxBytes})
+	s.emit(schema.EventSessionEnd, t0, kvs(seqEvent(0, t0).Attrs)...)
+	holdLock(t, InboxPath(path), syscall.LOCK_EX) // for good: everything goes aside
+
+	exp := NewInboxExporter(Options{Path: path, MaxBytes: MinMaxBytes}, nil)
+	provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(exp,
+		sdklog.WithExportMaxBatchSize(100), sdklog.WithMaxQueueSize(4096))))
+	const n = 3000 // about 3x the cap of staged session.end lines
+	logger := provider.Logger("caro")
+	for i := 1; i <= n; i++ {
+		var r log.Record
+		r.SetEventName(schema.EventSessionEnd)
+		r.SetTimestamp(t0)
+		r.AddAttributes(kvs(seqEvent(i, t0).Attrs)...)
+		logger.Emit(ctx, r)
+	}
+	if err := provider.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if staged := claimedBytes(InboxPath(path)); staged > MinMaxBytes+4096 {
+		t.Errorf("%d bytes staged aside, cap %d", staged, MinMaxBytes)
+	}
+	sp := openTemp(t, Options{Path: path, MaxBytes: MinMaxBytes})
+	got := storedSeqs(t, sp)
+	st, _ := sp.Stats(ctx)
+	if dropped := st.Counters[CounterDroppedCap]; int64(len(got))+dropped != n || dropped == 0 {
+		t.Errorf("%d stored + %d dropped, want %d written with some dropped", len(got), dropped, n)
 	}
 }
