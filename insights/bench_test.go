@@ -2,103 +2,189 @@ package insights
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/schema"
+	"caro.sh/telemetry/store"
 )
 
-// benchStore fills a store with sessions over the 14 days of 2026-W46 and
-// W47: each a start, two generations (one executed unmodified), an end, and
-// an error every tenth session. It returns the path and the event count.
-func benchStore(b *testing.B, sessions int) (string, int) {
+var (
+	benchSessions = flag.Int("bench.sessions", 20000, "sessions of BenchmarkWeekly's store (5.1 events each)")
+	benchStorePath = flag.String("bench.store", "", "BenchmarkWeekly's SQLite store: built there if missing, "+
+		"else reused (it must hold -bench.sessions sessions); default a temporary file")
+)
+
+// benchBatch is how many events one Append of benchStore carries: the
+// store commits each in one transaction.
+const benchBatch = 50000
+
+// benchStore fills the store at path with sessions over the 14 days of
+// 2026-W46 and W47, in time order as a collector receives them: each a
+// start, two generations (one executed, a fifth of those modified), an
+// end, and an error every tenth session. It returns the event count, and
+// how long the build took (0 when the store was there already).
+func benchStore(b *testing.B, path string, sessions int) (int, time.Duration) {
 	b.Helper()
 	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "bench.db")
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: path, Server: true, Now: func() time.Time { return now }})
+	want := 0
+	for i := range sessions {
+		want += 5
+		if i%10 == 0 {
+			want++
+		}
+	}
+	if _, err := os.Stat(path); err == nil {
+		return want, 0
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	s, err := store.Open(ctx, store.Options{Path: path, Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer s.Close()
+	// One goroutine appends while this one builds the next batch.
+	batches := make(chan []store.Event, 1)
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for evs := range batches {
+			if err != nil {
+				continue
+			}
+			var res store.Result
+			if res, err = s.Append(ctx, evs); err == nil && res.Stored != len(evs) {
+				err = fmt.Errorf("stored %d of %d events: %+v", res.Stored, len(evs), res)
+			}
+		}
+		done <- err
+	}()
 	oses := []string{"macos", "linux", "windows"}
 	backends := []string{"embedded-mlx", "ollama", "embedded-cpu", "vllm"}
-	total := 0
-	var batch []sqlitespool.Event
-	add := func(line string) {
-		name, ts, attrs, err := event.Decode([]byte(line))
-		if err != nil {
-			b.Fatalf("%s: %v", line, err)
-		}
-		batch = append(batch, sqlitespool.Event{Name: name, Time: ts, Attrs: attrs})
-	}
-	for i := range sessions {
-		day := time.Date(2026, 11, 9+i%14, 0, 0, 0, 0, time.UTC).Add(time.Duration(i%86400) * time.Second)
-		ts := func(s int) string { return day.Add(time.Duration(s) * time.Second).Format(event.TimestampLayout) }
-		sid := fmt.Sprintf("%016x", i)
-		os, backend := oses[i%3], backends[i%4]
-		add(fmt.Sprintf(`{"event":"session.start","timestamp":%q,"session_id":%q,"caro_version":"1.1.0","platform":{"os":%q,"arch":"x86_64","shell":"bash"},"backend_config":{"primary":%q,"fallback_enabled":true},"is_first_run":%t}`,
-			ts(0), sid, os, backend, i%7 == 0))
-		for g := range 2 {
-			gid := fmt.Sprintf("00000000-0000-4000-8000-%012d", i*2+g)
-			add(fmt.Sprintf(`{"event":"command.generated","timestamp":%q,"session_id":%q,"generation_id":%q,"backend_used":%q,"inference_time_ms":%d,"safety_result":{"risk_level":"safe","patterns_matched":0}}`,
-				ts(1+g), sid, gid, backend, 500+(i*37+g*11)%4000))
-			if g == 0 {
-				add(fmt.Sprintf(`{"event":"command.executed","timestamp":%q,"session_id":%q,"generation_id":%q,"execution_mode":"confirmed","modified_before_execution":%t}`,
-					ts(3), sid, gid, i%5 == 0))
-			}
-		}
-		if i%10 == 0 {
-			add(fmt.Sprintf(`{"event":"error.occurred","timestamp":%q,"session_id":%q,"error_category":"backend_timeout","error_code":"E1001","component":"inference","backend":%q}`,
-				ts(4), sid, backend))
-		}
-		add(fmt.Sprintf(`{"event":"session.end","timestamp":%q,"session_id":%q,"session_duration_ms":5000,"commands_generated":2,"commands_executed":1,"errors_encountered":0,"retries":%d,"time_to_first_command_ms":%d}`,
-			ts(5), sid, i%3, 800+i%3000))
-		if len(batch) >= 5000 {
-			if _, err := sp.Append(ctx, batch); err != nil {
-				b.Fatal(err)
-			}
-			total += len(batch)
-			batch = batch[:0]
+	str, num, flag := schema.String, schema.Int, schema.Bool
+	batch := make([]store.Event, 0, benchBatch)
+	seq := 0
+	add := func(name string, t time.Time, attrs ...schema.Attr) {
+		seq++
+		// Time-ordered, as the SDK's UUID v7 uids are.
+		uid := fmt.Sprintf("00000000-0000-7000-8000-%012x", seq)
+		batch = append(batch, store.Event{UID: uid, Name: name, Time: t, Attrs: attrs})
+		if len(batch) == benchBatch {
+			batches <- batch
+			batch = make([]store.Event, 0, benchBatch)
 		}
 	}
-	if _, err := sp.Append(ctx, batch); err != nil {
+	perDay := (sessions + 13) / 14
+	for d := range 14 {
+		day := time.Date(2026, 11, 9+d, 0, 0, 0, 0, time.UTC)
+		for j := range perDay {
+			i := d + 14*j
+			if i >= sessions {
+				break
+			}
+			t0 := day.Add(time.Duration(j) * 24 * time.Hour / time.Duration(perDay))
+			ts := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Millisecond) }
+			sid := str(fmt.Sprintf("%016x", i))
+			os, backend := str(oses[i%3]), str(backends[i%4])
+			add(schema.EventSessionStart, ts(0),
+				schema.Attr{Key: schema.KeySessionID, Value: sid},
+				schema.Attr{Key: schema.KeyCaroVersion, Value: str("1.1.0")},
+				schema.Attr{Key: schema.KeyPlatformOS, Value: os},
+				schema.Attr{Key: schema.KeyPlatformArch, Value: str("x86_64")},
+				schema.Attr{Key: schema.KeyPlatformShell, Value: str("bash")},
+				schema.Attr{Key: schema.KeyBackendPrimary, Value: backend},
+				schema.Attr{Key: schema.KeyFallbackEnabled, Value: flag(true)},
+				schema.Attr{Key: schema.KeyIsFirstRun, Value: flag(i%7 == 0)})
+			for g := range 2 {
+				gid := str(fmt.Sprintf("00000000-0000-4000-8000-%012d", i*2+g))
+				add(schema.EventCommandGenerated, ts(1+g),
+					schema.Attr{Key: schema.KeySessionID, Value: sid},
+					schema.Attr{Key: schema.KeyGenerationID, Value: gid},
+					schema.Attr{Key: schema.KeyBackendUsed, Value: backend},
+					schema.Attr{Key: schema.KeyInferenceTimeMs, Value: num(int64(500 + (i*37+g*11)%4000))},
+					schema.Attr{Key: schema.KeySafetyRiskLevel, Value: str("safe")},
+					schema.Attr{Key: schema.KeySafetyPatternsMatched, Value: num(0)})
+				if g == 0 {
+					add(schema.EventCommandExecuted, ts(3),
+						schema.Attr{Key: schema.KeySessionID, Value: sid},
+						schema.Attr{Key: schema.KeyGenerationID, Value: gid},
+						schema.Attr{Key: schema.KeyExecutionMode, Value: str("confirmed")},
+						schema.Attr{Key: schema.KeyModifiedBeforeExecution, Value: flag(i%5 == 0)})
+				}
+			}
+			if i%10 == 0 {
+				add(schema.EventErrorOccurred, ts(4),
+					schema.Attr{Key: schema.KeySessionID, Value: sid},
+					schema.Attr{Key: schema.KeyErrorCategory, Value: str("backend_timeout")},
+					schema.Attr{Key: schema.KeyErrorCode, Value: str("E1001")},
+					schema.Attr{Key: schema.KeyComponent, Value: str("inference")},
+					schema.Attr{Key: schema.KeyBackend, Value: backend})
+			}
+			add(schema.EventSessionEnd, ts(5),
+				schema.Attr{Key: schema.KeySessionID, Value: sid},
+				schema.Attr{Key: schema.KeySessionDurationMs, Value: num(5000)},
+				schema.Attr{Key: schema.KeyCommandsGenerated, Value: num(2)},
+				schema.Attr{Key: schema.KeyCommandsExecuted, Value: num(1)},
+				schema.Attr{Key: schema.KeyErrorsEncountered, Value: num(0)},
+				schema.Attr{Key: schema.KeyRetries, Value: num(int64(i % 3))},
+				schema.Attr{Key: schema.KeyTimeToFirstCommandMs, Value: num(int64(800 + i%3000))})
+		}
+	}
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	if err := <-done; err != nil {
 		b.Fatal(err)
 	}
-	total += len(batch)
-	if err := sp.Close(); err != nil {
+	if seq != want {
+		b.Fatalf("built %d events, want %d", seq, want)
+	}
+	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
-	return path, total
+	return want, time.Since(start)
 }
 
-var benchSessions = flag.Int("bench.sessions", 20000, "sessions of BenchmarkWeekly's store (5.1 events each)")
-
 // BenchmarkWeekly is the review of one week (and the week before) over
-// -bench.sessions sessions (20,000: 102,000 events) read from raw
-// events.
+// -bench.sessions sessions (20,000: 102,000 events) read from raw events.
+// It reports the events and how long building the store took (build-s).
 func BenchmarkWeekly(b *testing.B) {
-	path, n := benchStore(b, *benchSessions)
-	db, err := OpenReadOnly(path)
+	path := *benchStorePath
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "bench.db")
+	}
+	n, built := benchStore(b, path, *benchSessions)
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Options{Path: path, MustExist: true, Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	defer s.Close()
 	var stored int
-	if err := db.QueryRow("SELECT count(*) FROM events").Scan(&stored); err != nil {
+	if err := s.DB().QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&stored); err != nil {
 		b.Fatal(err)
 	}
 	if stored != n {
-		b.Fatalf("the store holds %d events of the %d appended", stored, n)
+		b.Fatalf("the store holds %d events, want %d", stored, n)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Weekly(context.Background(), db, "2026-W47"); err != nil {
+		if _, err := Weekly(ctx, s, "2026-W47"); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(n), "events")
+	if built > 0 {
+		b.ReportMetric(built.Seconds(), "build-s")
+	}
 }

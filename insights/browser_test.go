@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/insights"
 	"caro.sh/telemetry/insights/fleet"
+	"caro.sh/telemetry/store"
 )
 
 // TestHTMLRendersInChromium opens the weekly HTML review of a simulated
@@ -38,23 +38,16 @@ func TestHTMLRendersInChromium(t *testing.T) {
 
 	// Eight weeks of a small fleet, so every chart has data.
 	end := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
-	store, err := sqlitespool.Open(ctx, sqlitespool.Options{
-		Path: filepath.Join(dir, "store.db"), Server: true, Now: func() time.Time { return end },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	p := fleet.DefaultParams()
-	p.Users, p.Days, p.End, p.Seed = 20, 56, end, 3
-	if _, err := fleet.Run(ctx, p, filepath.Join(dir, "users"), fleet.Sink{Store: store}, 2); err != nil {
-		t.Fatal(err)
-	}
-	db, err := insights.OpenReadOnly(store.Path())
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "store.db"), Now: func() time.Time { return end }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	p := fleet.DefaultParams()
+	p.Users, p.Days, p.End, p.Seed = 20, 56, end, 3
+	if _, err := fleet.Run(ctx, p, filepath.Join(dir, "users"), fleet.Sink{Store: db}, 2); err != nil {
+		t.Fatal(err)
+	}
 	r, err := insights.Weekly(ctx, db, "2026-W47")
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package insights
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,22 +9,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" driver
+	"caro.sh/telemetry/store"
 )
-
-// OpenReadOnly opens the store at path read-only, for Compute. It waits
-// up to 5 s for the collector's write lock.
-func OpenReadOnly(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return db, nil
-}
 
 // Metric is one figure of a Report.
 type Metric struct {
@@ -80,9 +65,9 @@ func Day(t time.Time) time.Time {
 // Compute computes every metric over the UTC days [from, to): the whole
 // population, the by segments and each metric's inherent segments. Days
 // rolled up into daily_metrics are read from there, the others from raw
-// events. db may be read-only.
-func Compute(ctx context.Context, db *sql.DB, from, to time.Time, by Segment) (Report, error) {
-	rows, rep, err := windowRows(ctx, db, from, to)
+// events.
+func Compute(ctx context.Context, s *store.Store, from, to time.Time, by Segment) (Report, error) {
+	rows, rep, err := windowRows(ctx, s, from, to)
 	if err != nil {
 		return Report{}, err
 	}
@@ -91,17 +76,17 @@ func Compute(ctx context.Context, db *sql.DB, from, to time.Time, by Segment) (R
 }
 
 // windowRows returns the daily rows of [from, to).
-func windowRows(ctx context.Context, db *sql.DB, from, to time.Time) ([]Row, Report, error) {
+func windowRows(ctx context.Context, s *store.Store, from, to time.Time) ([]Row, Report, error) {
 	from, to = Day(from), Day(to)
 	if !to.After(from) {
 		return nil, Report{}, fmt.Errorf("empty window %s to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
 	}
 	rep := Report{From: from, To: to, Days: int(to.Sub(from).Hours() / 24)}
-	agg, rolled, err := aggregateRows(ctx, db, from, to)
+	agg, rolled, err := aggregateRows(ctx, s, from, to)
 	if err != nil {
 		return nil, rep, err
 	}
-	facts, err := rawFacts(ctx, db, from, to)
+	facts, err := rawFacts(ctx, s, from, to)
 	if err != nil {
 		return nil, rep, err
 	}

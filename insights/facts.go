@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"regexp"
 	"time"
 
 	"caro.sh/telemetry/schema"
+	"caro.sh/telemetry/store"
 )
 
 // fact is a count of events of one kind on one UTC day, with the
@@ -42,9 +42,6 @@ const (
 	distInference     = "inference_ms"
 )
 
-// timeLayout is the layout of the event_time column (sqlitespool's).
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
 // factsTemplate is the one SQL over raw events. ?1 and ?2 bound event_time
 // to the window [from, to). sess gives every session_id its dimensions.
 // Every event field it reads is an @alias of factFields, read from the
@@ -57,8 +54,8 @@ WITH sess AS MATERIALIZED (
 		coalesce(max(@os), 'unknown') AS os,
 		coalesce(max(@arch), 'unknown') AS arch,
 		coalesce(max(@shell), 'unknown') AS shell,
-		CASE WHEN max(coalesce(@first_run, 0)) THEN 'first' ELSE 'returning' END AS run
-	FROM events e WHERE event_type = 'session.start' AND event_time >= ?1 AND event_time < ?2
+		CASE WHEN max(CASE WHEN @first_run THEN 1 ELSE 0 END) = 1 THEN 'first' ELSE 'returning' END AS run
+	FROM events e WHERE event_type = 'session.start' AND event_time >= {1} AND event_time < {2}
 	GROUP BY session_id
 ),
 -- Every field a metric reads, extracted once per event: gid the
@@ -67,7 +64,7 @@ WITH sess AS MATERIALIZED (
 -- block's risk level or an error's category, f1 blocked / retried /
 -- inference error, f2 overridden / executed.
 ev AS MATERIALIZED (
-	SELECT substr(e.event_time, 1, 10) AS day, e.event_type AS type, e.session_id AS sid,
+	SELECT {day} AS day, e.event_type AS type, e.session_id AS sid,
 		coalesce(s.backend, 'unknown') AS backend, coalesce(s.os, 'unknown') AS os,
 		coalesce(s.arch, 'unknown') AS arch, coalesce(s.shell, 'unknown') AS shell,
 		coalesce(s.run, 'unknown') AS run,
@@ -82,20 +79,20 @@ ev AS MATERIALIZED (
 		CASE e.event_type WHEN 'safety.triggered' THEN @action = 'blocked'
 			WHEN 'session.end' THEN coalesce(@retries, 0) > 0
 			WHEN 'error.occurred' THEN @component = 'inference' END AS f1,
-		CASE e.event_type WHEN 'safety.triggered' THEN coalesce(@override, 0)
+		CASE e.event_type WHEN 'safety.triggered' THEN coalesce(@override, false)
 			WHEN 'session.end' THEN @executed > 0 END AS f2
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
 	WHERE e.event_type IN ('session.start', 'command.generated', 'command.executed', 'safety.triggered',
 			'error.occurred', 'session.end')
-		AND e.event_time >= ?1 AND e.event_time < ?2
+		AND e.event_time >= {1} AND e.event_time < {2}
 ),
 gen AS MATERIALIZED (
 	SELECT day, gid, b2 AS used, v AS ms, os, arch, shell, run FROM ev WHERE type = 'command.generated'
 ),
 unmodified AS MATERIALIZED (
 	SELECT DISTINCT @generation AS gid FROM events e
-	WHERE event_type = 'command.executed' AND event_time >= ?1
-		AND @modified = 0
+	WHERE event_type = 'command.executed' AND event_time >= {1}
+		AND @modified = false
 ),
 blocks AS MATERIALIZED (
 	SELECT ev.day, coalesce(g.used, ev.backend) AS backend, ev.os, ev.arch, ev.shell, ev.run, ev.cat AS extra,
@@ -141,8 +138,9 @@ SELECT day, 'inference_ms', used, os, arch, shell, run, '', ms, count(*) FROM ge
 func isDist(name string) bool { return name == distTTFC || name == distInference }
 
 // rawFacts reads the facts of the days [from, to) from raw events.
-func rawFacts(ctx context.Context, db *sql.DB, from, to time.Time) ([]fact, error) {
-	rows, err := db.QueryContext(ctx, factsSQL, from.UTC().Format(timeLayout), to.UTC().Format(timeLayout))
+func rawFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, error) {
+	d := s.Dialect()
+	rows, err := s.DB().QueryContext(ctx, factsSQL(d), d.TimeArg(from), d.TimeArg(to))
 	if err != nil {
 		return nil, fmt.Errorf("query facts: %w", err)
 	}
@@ -195,26 +193,6 @@ var factFields = map[string]string{
 	"@modified":       schema.KeyModifiedBeforeExecution,
 }
 
-// factsSQL is factsTemplate with every alias replaced by the expression
-// that reads its field from the stored event.
-var factsSQL = expandFields(factsTemplate, factFields)
-
-// aliasPattern matches an @alias of a SQL template.
-var aliasPattern = regexp.MustCompile(`@[a-z_]+`)
-
-// expandFields replaces each @alias of tmpl by the read of its field. An
-// alias without a field is a programmer error caught when the package
-// loads (and by every test).
-func expandFields(tmpl string, fields map[string]string) string {
-	return aliasPattern.ReplaceAllStringFunc(tmpl, func(a string) string {
-		key, ok := fields[a]
-		if !ok {
-			panic("insights: SQL alias " + a + " has no schema field")
-		}
-		return fieldSQL(key)
-	})
-}
-
-// fieldSQL reads one field from the stored event e: the store keeps each
-// event's JSON form (event.Encode), so a dotted key is a JSON path.
-func fieldSQL(key string) string { return "json_extract(e.payload, '$." + key + "')" }
+// factsSQL is factsTemplate in dialect d, every alias replaced by the
+// column of its field.
+func factsSQL(d store.Dialect) string { return render(factsTemplate, factFields, d) }

@@ -2,7 +2,6 @@ package insights
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"html/template"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"caro.sh/telemetry/store"
 )
 
 // DayPoint is one day of the HTML report's trend charts.
@@ -38,9 +39,9 @@ var latencyEdges = []int64{0, 500, 1000, 2000, 3000, 5000, 10000}
 // WeeklyCharts reads the daily CSR and DAU of the 8 weeks ending with the
 // ISO week starting on monday, and the latency distribution per backend of
 // that week.
-func WeeklyCharts(ctx context.Context, db *sql.DB, monday time.Time) (Charts, error) {
+func WeeklyCharts(ctx context.Context, s *store.Store, monday time.Time) (Charts, error) {
 	from, to := monday.AddDate(0, 0, -49), monday.AddDate(0, 0, 7)
-	rows, _, err := windowRows(ctx, db, from, to)
+	rows, _, err := windowRows(ctx, s, from, to)
 	if err != nil {
 		return Charts{}, err
 	}

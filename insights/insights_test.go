@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"math"
@@ -14,7 +13,7 @@ import (
 	"time"
 
 	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -22,52 +21,73 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // now is the fixed clock of the tests: after both weeks of testdata.
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-// loadStore writes testdata/events.jsonl into a new collector store (server
-// mode, as the collector's sqlitespool exporter appends) and returns its
-// path.
-func loadStore(t *testing.T) string {
+// stores are the databases that every test over the fixed event set runs
+// on, each opening a new empty store for its test. A PostgreSQL run is one
+// more line: {"postgres", func(t testing.TB) store.Options { return store.Options{DSN: pgtest.Start(t).DSN()} }}.
+var stores = []struct {
+	name string
+	opts func(t testing.TB) store.Options
+}{
+	{"sqlite", func(t testing.TB) store.Options { return store.Options{Path: filepath.Join(t.TempDir(), "store.db")} }},
+}
+
+// eachStore runs f on every store of stores, loaded with
+// testdata/events.jsonl.
+func eachStore(t *testing.T, f func(t *testing.T, s *store.Store)) {
+	for _, b := range stores {
+		t.Run(b.name, func(t *testing.T) { f(t, loadStore(t, b.opts(t))) })
+	}
+}
+
+// dialects are the dialects of stores.
+func dialects(t *testing.T) []store.Dialect {
+	var out []store.Dialect
+	for _, b := range stores {
+		opts := b.opts(t)
+		s, err := store.Open(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s.Dialect())
+		s.Close()
+	}
+	return out
+}
+
+// loadStore writes testdata/events.jsonl into a new store, as the
+// collector appends: each event with the name-based uid of its line (the
+// events carry none).
+func loadStore(t testing.TB, opts store.Options) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "store.db")
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: path, Server: true, Now: func() time.Time { return now }})
+	opts.Now = func() time.Time { return now }
+	s, err := store.Open(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
 	f, err := os.Open("testdata/events.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var evs []sqlitespool.Event
+	var evs []store.Event
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		name, ts, attrs, err := event.Decode(sc.Bytes())
 		if err != nil {
 			t.Fatalf("decode %s: %v", sc.Text(), err)
 		}
-		evs = append(evs, sqlitespool.Event{Name: name, Time: ts, Attrs: attrs})
+		evs = append(evs, store.Event{UID: event.NameBasedUID(sc.Bytes()), Name: name, Time: ts, Attrs: attrs})
 	}
-	res, err := sp.Append(ctx, evs)
+	res, err := s.Append(ctx, evs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Inserted != len(evs) {
-		t.Fatalf("stored %d of %d events: %+v", res.Inserted, len(evs), res)
+	if res.Stored != len(evs) {
+		t.Fatalf("stored %d of %d events: %+v", res.Stored, len(evs), res)
 	}
-	if err := sp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func openRO(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := OpenReadOnly(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return s
 }
 
 // frac is a hand-computed ratio.
@@ -171,11 +191,11 @@ var week47Pcts = map[[2]string][2]int64{
 var w47 = time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
 
 // computeAll computes the week with every segment dimension.
-func computeAll(t *testing.T, db *sql.DB, from time.Time) map[[2]string]Metric {
+func computeAll(t *testing.T, s *store.Store, from time.Time) map[[2]string]Metric {
 	t.Helper()
 	got := map[[2]string]Metric{}
 	for _, by := range []Segment{SegmentBackend, SegmentPlatform, SegmentRun} {
-		rep, err := Compute(context.Background(), db, from, from.AddDate(0, 0, 7), by)
+		rep, err := Compute(context.Background(), s, from, from.AddDate(0, 0, 7), by)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,9 +207,9 @@ func computeAll(t *testing.T, db *sql.DB, from time.Time) map[[2]string]Metric {
 }
 
 func TestComputeMatchesHandComputedFigures(t *testing.T) {
-	db := openRO(t, loadStore(t))
-	got := computeAll(t, db, w47)
-	checkWeek47(t, got)
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		checkWeek47(t, computeAll(t, s, w47))
+	})
 }
 
 func checkWeek47(t *testing.T, got map[[2]string]Metric) {
@@ -236,22 +256,23 @@ func checkWeek47(t *testing.T, got map[[2]string]Metric) {
 }
 
 func TestWeeklyMarkdownGolden(t *testing.T) {
-	db := openRO(t, loadStore(t))
-	r, err := Weekly(context.Background(), db, "2026-W47")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkReview(t, r)
-	var md bytes.Buffer
-	if err := r.WriteMarkdown(&md); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "testdata/weekly-2026-W47.md", md.Bytes())
-	var js bytes.Buffer
-	if err := r.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "testdata/weekly-2026-W47.json", js.Bytes())
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		r, err := Weekly(context.Background(), s, "2026-W47")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReview(t, r)
+		var md bytes.Buffer
+		if err := r.WriteMarkdown(&md); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "testdata/weekly-2026-W47.md", md.Bytes())
+		var js bytes.Buffer
+		if err := r.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "testdata/weekly-2026-W47.json", js.Bytes())
+	})
 }
 
 // checkReview asserts the review's hand-computed parts.
@@ -322,59 +343,54 @@ func golden(t *testing.T, path string, got []byte) {
 }
 
 func TestRollupOutlivesPurgedRawEvents(t *testing.T) {
-	ctx := context.Background()
-	path := loadStore(t)
-	before, err := Weekly(ctx, openRO(t, path), "2026-W47")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rw, err := sql.Open("sqlite", "file:"+path+"?mode=rw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rw.Close()
-	res, err := Rollup(ctx, rw, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"2026-11-10", "2026-11-11", "2026-11-16", "2026-11-17", "2026-11-18"}; !equal(res.Days, want) {
-		t.Fatalf("rolled up %v, want %v", res.Days, want)
-	}
-	again, err := Rollup(ctx, rw, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(again.Days) != 0 || again.Rows != 0 {
-		t.Fatalf("second rollup wrote %+v, want nothing", again)
-	}
-	// Retention runs: every raw event is gone.
-	if _, err := rw.ExecContext(ctx, "DELETE FROM events"); err != nil {
-		t.Fatal(err)
-	}
-	ro := openRO(t, path)
-	after, err := Weekly(ctx, ro, "2026-W47")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after.ThisWeek.RolledUpDays != 3 || after.LastWeek.RolledUpDays != 2 {
-		t.Fatalf("rolled-up days read: %d and %d, want 3 and 2", after.ThisWeek.RolledUpDays, after.LastWeek.RolledUpDays)
-	}
-	checkWeek47(t, computeAll(t, ro, w47))
-	checkReview(t, after)
-	var a, b bytes.Buffer
-	if err := before.WriteMarkdown(&a); err != nil {
-		t.Fatal(err)
-	}
-	if err := after.WriteMarkdown(&b); err != nil {
-		t.Fatal(err)
-	}
-	if a.String() != b.String() {
-		t.Fatalf("review after purge differs:\n%s\nbefore:\n%s", b.String(), a.String())
-	}
-	// A rollup after the purge keeps the aggregates.
-	if res, err := Rollup(ctx, rw, now); err != nil || len(res.Days) != 0 {
-		t.Fatalf("rollup after purge: %+v, %v", res, err)
-	}
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		before, err := Weekly(ctx, s, "2026-W47")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Rollup(ctx, s, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"2026-11-10", "2026-11-11", "2026-11-16", "2026-11-17", "2026-11-18"}; !equal(res.Days, want) {
+			t.Fatalf("rolled up %v, want %v", res.Days, want)
+		}
+		again, err := Rollup(ctx, s, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again.Days) != 0 || again.Rows != 0 {
+			t.Fatalf("second rollup wrote %+v, want nothing", again)
+		}
+		// Retention runs: every raw event is gone.
+		if _, err := s.DB().ExecContext(ctx, "DELETE FROM events"); err != nil {
+			t.Fatal(err)
+		}
+		after, err := Weekly(ctx, s, "2026-W47")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.ThisWeek.RolledUpDays != 3 || after.LastWeek.RolledUpDays != 2 {
+			t.Fatalf("rolled-up days read: %d and %d, want 3 and 2", after.ThisWeek.RolledUpDays, after.LastWeek.RolledUpDays)
+		}
+		checkWeek47(t, computeAll(t, s, w47))
+		checkReview(t, after)
+		var a, b bytes.Buffer
+		if err := before.WriteMarkdown(&a); err != nil {
+			t.Fatal(err)
+		}
+		if err := after.WriteMarkdown(&b); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b.String() {
+			t.Fatalf("review after purge differs:\n%s\nbefore:\n%s", b.String(), a.String())
+		}
+		// A rollup after the purge keeps the aggregates.
+		if res, err := Rollup(ctx, s, now); err != nil || len(res.Days) != 0 {
+			t.Fatalf("rollup after purge: %+v, %v", res, err)
+		}
+	})
 }
 
 func equal(a, b []string) bool {
@@ -450,7 +466,10 @@ func TestParseISOWeek(t *testing.T) {
 }
 
 func TestWeeklyHTMLIsSelfContained(t *testing.T) {
-	db := openRO(t, loadStore(t))
+	eachStore(t, testWeeklyHTMLIsSelfContained)
+}
+
+func testWeeklyHTMLIsSelfContained(t *testing.T, db *store.Store) {
 	r, err := Weekly(context.Background(), db, "2026-W47")
 	if err != nil {
 		t.Fatal(err)
@@ -517,7 +536,10 @@ func FuzzParseISOWeek(f *testing.F) {
 }
 
 func TestAWeekInProgressIsReviewedOverItsElapsedDays(t *testing.T) {
-	db := openRO(t, loadStore(t))
+	eachStore(t, testAWeekInProgressIsReviewedOverItsElapsedDays)
+}
+
+func testAWeekInProgressIsReviewedOverItsElapsedDays(t *testing.T, db *store.Store) {
 	monday, _ := ParseISOWeek("2026-W47")
 	wednesday := monday.AddDate(0, 0, 2).Add(15 * time.Hour)
 	r, err := WeeklyAt(context.Background(), db, "2026-W47", wednesday)

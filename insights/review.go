@@ -2,12 +2,13 @@ package insights
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"caro.sh/telemetry/store"
 )
 
 // ParseISOWeek returns the Monday (UTC) of an ISO week written "2026-W47".
@@ -73,15 +74,15 @@ type Review struct {
 const P95JumpThreshold = 0.25
 
 // Weekly builds the review of a whole ISO week ("2026-W47").
-func Weekly(ctx context.Context, db *sql.DB, week string) (Review, error) {
-	return WeeklyAt(ctx, db, week, time.Time{})
+func Weekly(ctx context.Context, s *store.Store, week string) (Review, error) {
+	return WeeklyAt(ctx, s, week, time.Time{})
 }
 
 // WeeklyAt is Weekly as of now: a week still in progress is reviewed over
 // its days through today (UTC), so that per-day means such as DAU are not
 // diluted by days still to come; last week stays whole. A zero now reviews
 // the whole week.
-func WeeklyAt(ctx context.Context, db *sql.DB, week string, now time.Time) (Review, error) {
+func WeeklyAt(ctx context.Context, s *store.Store, week string, now time.Time) (Review, error) {
 	monday, err := ParseISOWeek(week)
 	if err != nil {
 		return Review{}, err
@@ -95,11 +96,11 @@ func WeeklyAt(ctx context.Context, db *sql.DB, week string, now time.Time) (Revi
 			return Review{}, fmt.Errorf("week %s has not started yet", week)
 		}
 	}
-	cur, err := Compute(ctx, db, monday, end, SegmentPlatform)
+	cur, err := Compute(ctx, s, monday, end, SegmentPlatform)
 	if err != nil {
 		return Review{}, fmt.Errorf("week %s: %w", week, err)
 	}
-	prev, err := Compute(ctx, db, monday.AddDate(0, 0, -7), monday, SegmentPlatform)
+	prev, err := Compute(ctx, s, monday.AddDate(0, 0, -7), monday, SegmentPlatform)
 	if err != nil {
 		return Review{}, fmt.Errorf("week before %s: %w", week, err)
 	}

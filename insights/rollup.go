@@ -6,37 +6,41 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"caro.sh/telemetry/schema"
+	"caro.sh/telemetry/store"
 )
 
-// createDailySQL creates the aggregates table. A distribution has one row
-// per distinct value, hence value in the key.
+// createDailySQL creates the aggregates table, in the same words for both
+// databases (SQLite reads DOUBLE PRECISION as REAL). A distribution has
+// one row per distinct value, hence value in the key; the key is UNIQUE,
+// not PRIMARY, because value is NULL for a ratio without a denominator.
 const createDailySQL = `CREATE TABLE IF NOT EXISTS daily_metrics (
 	day TEXT NOT NULL,       -- UTC day, YYYY-MM-DD
 	metric TEXT NOT NULL,    -- Def.Name, "<dist>.dist" or "_rolled_up"
 	segment TEXT NOT NULL,   -- "all" or "<dimension>=<value>"
-	value REAL,              -- num/den; the observed value of a distribution; NULL when den is 0
-	numerator INTEGER NOT NULL,
-	denominator INTEGER NOT NULL,
-	PRIMARY KEY (day, metric, segment, value)
+	value DOUBLE PRECISION,  -- num/den; the observed value of a distribution; NULL when den is 0
+	numerator BIGINT NOT NULL,
+	denominator BIGINT NOT NULL,
+	UNIQUE (day, metric, segment, value)
 )`
 
 const markerMetric = "_rolled_up"
 
 // aggregateRows reads the rows of the rolled-up days of [from, to) and
 // which days they are. A store without the table has none.
-func aggregateRows(ctx context.Context, db *sql.DB, from, to time.Time) ([]Row, map[string]bool, error) {
-	var n int
-	err := db.QueryRowContext(ctx,
-		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'daily_metrics'").Scan(&n)
-	if err != nil {
+func aggregateRows(ctx context.Context, s *store.Store, from, to time.Time) ([]Row, map[string]bool, error) {
+	db, d := s.DB(), s.Dialect()
+	var exists bool
+	if err := db.QueryRowContext(ctx, tableExistsSQL(d, "daily_metrics")).Scan(&exists); err != nil {
 		return nil, nil, fmt.Errorf("look for daily_metrics: %w", err)
 	}
 	rolled := map[string]bool{}
-	if n == 0 {
+	if !exists {
 		return nil, rolled, nil
 	}
-	rs, err := db.QueryContext(ctx,
-		"SELECT day, metric, segment, value, numerator, denominator FROM daily_metrics WHERE day >= ? AND day < ?",
+	rs, err := db.QueryContext(ctx, render(
+		"SELECT day, metric, segment, value, numerator, denominator FROM daily_metrics WHERE day >= {1} AND day < {2}", nil, d),
 		from.Format(time.DateOnly), to.Format(time.DateOnly))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read daily_metrics: %w", err)
@@ -73,30 +77,30 @@ type RollupResult struct {
 
 // Rollup writes into daily_metrics the rows of every complete UTC day
 // (before now's day) that has raw events and is not rolled up yet, each day
-// with its marker, in one transaction. db must be writable. It never
-// rewrites a rolled-up day, so running it again writes nothing.
-func Rollup(ctx context.Context, db *sql.DB, now time.Time) (RollupResult, error) {
+// with its marker, in one transaction. It never rewrites a rolled-up day,
+// so running it again writes nothing.
+func Rollup(ctx context.Context, s *store.Store, now time.Time) (RollupResult, error) {
 	var res RollupResult
+	db, d := s.DB(), s.Dialect()
 	if _, err := db.ExecContext(ctx, createDailySQL); err != nil {
 		return res, fmt.Errorf("create daily_metrics: %w", err)
 	}
-	var first, last sql.NullString
-	if err := db.QueryRowContext(ctx,
-		"SELECT min(event_time), max(event_time) FROM events WHERE event_time != ''").Scan(&first, &last); err != nil {
-		return res, fmt.Errorf("find event days: %w", err)
+	first, err := firstEventDay(ctx, s)
+	if err != nil {
+		return res, err
 	}
-	if !first.Valid {
+	if first == "" {
 		return res, nil
 	}
-	from, err := time.Parse(time.DateOnly, first.String[:10])
+	from, err := time.Parse(time.DateOnly, first)
 	if err != nil {
-		return res, fmt.Errorf("parse event day %q: %w", first.String, err)
+		return res, fmt.Errorf("parse event day %q: %w", first, err)
 	}
 	// Incremental: only the days after the last rolled-up one. A day
 	// before it that has no marker had no events when it was rolled over,
 	// and late events are not counted (see the package doc).
 	var lastRolled sql.NullString
-	if err := db.QueryRowContext(ctx, "SELECT max(day) FROM daily_metrics WHERE metric = ?",
+	if err := db.QueryRowContext(ctx, render("SELECT max(day) FROM daily_metrics WHERE metric = {1}", nil, d),
 		markerMetric).Scan(&lastRolled); err != nil {
 		return res, fmt.Errorf("find rolled-up days: %w", err)
 	}
@@ -113,11 +117,11 @@ func Rollup(ctx context.Context, db *sql.DB, now time.Time) (RollupResult, error
 	if !to.After(from) {
 		return res, nil
 	}
-	_, rolled, err := aggregateRows(ctx, db, from, to)
+	_, rolled, err := aggregateRows(ctx, s, from, to)
 	if err != nil {
 		return res, err
 	}
-	facts, err := rawFacts(ctx, db, from, to)
+	facts, err := rawFacts(ctx, s, from, to)
 	if err != nil {
 		return res, err
 	}
@@ -132,8 +136,8 @@ func Rollup(ctx context.Context, db *sql.DB, now time.Time) (RollupResult, error
 		return res, fmt.Errorf("roll up: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO daily_metrics
-		(day, metric, segment, value, numerator, denominator) VALUES (?, ?, ?, ?, ?, ?)`)
+	ins, err := tx.PrepareContext(ctx, render(`INSERT INTO daily_metrics
+		(day, metric, segment, value, numerator, denominator) VALUES ({1}, {2}, {3}, {4}, {5}, {6})`, nil, d))
 	if err != nil {
 		return res, fmt.Errorf("roll up: %w", err)
 	}
@@ -161,4 +165,26 @@ func Rollup(ctx context.Context, db *sql.DB, now time.Time) (RollupResult, error
 		return res, fmt.Errorf("roll up: %w", err)
 	}
 	return res, nil
+}
+
+// firstEventDay is the UTC day (YYYY-MM-DD) of the oldest stored event, ""
+// when there is none. It asks each event type for its oldest, which the
+// store's (event_type, event_time) index answers at once, where the oldest
+// of all would read the whole table.
+func firstEventDay(ctx context.Context, s *store.Store) (string, error) {
+	d := s.Dialect()
+	// The min() alone in its SELECT, as SQLite's index shortcut wants it.
+	q := "SELECT " + d.Day("m.t") + " FROM (SELECT min(" + store.ColEventTime + ") AS t FROM events WHERE " +
+		store.ColEventType + " = " + d.Param(1) + ") AS m"
+	first := ""
+	for _, ev := range schema.Events() {
+		var day sql.NullString
+		if err := s.DB().QueryRowContext(ctx, q, ev.Name).Scan(&day); err != nil {
+			return "", fmt.Errorf("find the first event day: %w", err)
+		}
+		if day.Valid && (first == "" || day.String < first) {
+			first = day.String
+		}
+	}
+	return first, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -17,26 +16,29 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newWeeklyCmd(), newMetricsCmd(), newRollupCmd(time.Now), newSimulateCmd(time.Now))
+	root.AddCommand(newWeeklyCmd(), newMetricsCmd(), newRollupCmd(time.Now), newStatsCmd(), newSimulateCmd(time.Now))
 	return root
 }
 
+// storeUsage is the help of --store.
+const storeUsage = "the collector's store: a SQLite file or a postgres:// DSN"
+
 func newWeeklyCmd() *cobra.Command {
-	var db, week, format string
+	var where, week, format string
 	c := &cobra.Command{
-		Use:   "weekly --db PATH --week YYYY-Www",
+		Use:   "weekly --store PATH|DSN --week YYYY-Www",
 		Short: "Print the Weekly Beta Review of an ISO week",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if format != "markdown" && format != "json" && format != "html" {
 				return fmt.Errorf("--format %q: want markdown, json or html", format)
 			}
-			d, err := insights.OpenReadOnly(db)
+			s, err := openStore(c.Context(), where)
 			if err != nil {
 				return err
 			}
-			defer d.Close()
-			r, err := insights.WeeklyAt(c.Context(), d, week, time.Now())
+			defer s.Close()
+			r, err := insights.WeeklyAt(c.Context(), s, week, time.Now())
 			if err != nil {
 				return err
 			}
@@ -45,7 +47,7 @@ func newWeeklyCmd() *cobra.Command {
 				return r.WriteJSON(c.OutOrStdout())
 			case "html":
 				monday, _ := insights.ParseISOWeek(week)
-				charts, err := insights.WeeklyCharts(c.Context(), d, monday)
+				charts, err := insights.WeeklyCharts(c.Context(), s, monday)
 				if err != nil {
 					return err
 				}
@@ -54,18 +56,17 @@ func newWeeklyCmd() *cobra.Command {
 			return r.WriteMarkdown(c.OutOrStdout())
 		},
 	}
-	c.Flags().StringVar(&db, "db", "", "the sqlitespool store (read-only)")
+	storeFlag(c, &where, storeUsage)
 	c.Flags().StringVar(&week, "week", "", "ISO week, e.g. 2026-W47")
 	c.Flags().StringVar(&format, "format", "markdown", "markdown, json or html")
-	_ = c.MarkFlagRequired("db")
 	_ = c.MarkFlagRequired("week")
 	return c
 }
 
 func newMetricsCmd() *cobra.Command {
-	var db, from, to, by, format string
+	var where, from, to, by, format string
 	c := &cobra.Command{
-		Use:   "metrics --db PATH --from DATE --to DATE [--by backend|platform]",
+		Use:   "metrics --store PATH|DSN --from DATE --to DATE [--by backend|platform|run]",
 		Short: "Print every metric of the UTC days from DATE to DATE, both included",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -83,12 +84,12 @@ func newMetricsCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("--by %q: want backend, platform or run", by)
 			}
-			d, err := insights.OpenReadOnly(db)
+			s, err := openStore(c.Context(), where)
 			if err != nil {
 				return err
 			}
-			defer d.Close()
-			r, err := insights.Compute(c.Context(), d, f, t.AddDate(0, 0, 1), seg)
+			defer s.Close()
+			r, err := insights.Compute(c.Context(), s, f, t.AddDate(0, 0, 1), seg)
 			if err != nil {
 				return err
 			}
@@ -98,30 +99,30 @@ func newMetricsCmd() *cobra.Command {
 			return r.WriteText(c.OutOrStdout())
 		},
 	}
-	c.Flags().StringVar(&db, "db", "", "the sqlitespool store (read-only)")
+	storeFlag(c, &where, storeUsage)
 	c.Flags().StringVar(&from, "from", "", "first UTC day, YYYY-MM-DD")
 	c.Flags().StringVar(&to, "to", "", "last UTC day, YYYY-MM-DD (included)")
 	c.Flags().StringVar(&by, "by", "", "segment: backend, platform or run")
 	c.Flags().StringVar(&format, "format", "text", "text or json")
-	for _, f := range []string{"db", "from", "to"} {
+	for _, f := range []string{"from", "to"} {
 		_ = c.MarkFlagRequired(f)
 	}
 	return c
 }
 
 func newRollupCmd(now func() time.Time) *cobra.Command {
-	var db string
+	var where string
 	c := &cobra.Command{
-		Use:   "rollup --db PATH",
+		Use:   "rollup --store PATH|DSN",
 		Short: "Roll complete UTC days up into daily_metrics (idempotent; needs write access)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			d, err := sql.Open("sqlite", "file:"+db+"?mode=rw&_pragma=busy_timeout(5000)")
+			s, err := openStore(c.Context(), where)
 			if err != nil {
-				return fmt.Errorf("open %s: %w", db, err)
+				return err
 			}
-			defer d.Close()
-			res, err := insights.Rollup(c.Context(), d, now())
+			defer s.Close()
+			res, err := insights.Rollup(c.Context(), s, now())
 			if err != nil {
 				return err
 			}
@@ -129,7 +130,6 @@ func newRollupCmd(now func() time.Time) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&db, "db", "", "the sqlitespool store")
-	_ = c.MarkFlagRequired("db")
+	storeFlag(c, &where, storeUsage)
 	return c
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +11,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/store"
 )
 
 func TestMain(m *testing.M) {
@@ -42,30 +41,30 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// cmdStore writes the payload lines of a file into a new collector store:
-// store EVENTS.jsonl DB.
+// cmdStore writes the events of a JSON lines file into a new collector
+// store, each with the name-based uid of its line, as the collector
+// appends them: store EVENTS.jsonl DB.
 func cmdStore(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: store EVENTS.jsonl DB")
 	}
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: ts.MkAbs(args[1]), Server: true,
-		Now: func() time.Time { return now }})
+	s, err := store.Open(ctx, store.Options{Path: ts.MkAbs(args[1]), Now: func() time.Time { return now }})
 	ts.Check(err)
 	f, err := os.Open(ts.MkAbs(args[0]))
 	ts.Check(err)
 	defer f.Close()
-	var evs []sqlitespool.Event
+	var evs []store.Event
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		name, at, attrs, err := event.Decode(sc.Bytes())
 		ts.Check(err)
-		evs = append(evs, sqlitespool.Event{Name: name, Time: at, Attrs: attrs})
+		evs = append(evs, store.Event{UID: event.NameBasedUID(sc.Bytes()), Name: name, Time: at, Attrs: attrs})
 	}
-	_, err = sp.Append(ctx, evs)
+	_, err = s.Append(ctx, evs)
 	ts.Check(err)
-	ts.Check(sp.Close())
+	ts.Check(s.Close())
 }
 
 // cmdPurge deletes every raw event, as retention eventually does: purge DB.
@@ -73,9 +72,9 @@ func cmdPurge(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: purge DB")
 	}
-	db, err := sql.Open("sqlite", "file:"+ts.MkAbs(args[0])+"?mode=rw")
+	s, err := store.Open(context.Background(), store.Options{Path: ts.MkAbs(args[0]), MustExist: true})
 	ts.Check(err)
-	defer db.Close()
-	_, err = db.Exec("DELETE FROM events")
+	defer s.Close()
+	_, err = s.DB().Exec("DELETE FROM events")
 	ts.Check(err)
 }

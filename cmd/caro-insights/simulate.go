@@ -9,21 +9,20 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/insights/fleet"
 )
 
 func newSimulateCmd(now func() time.Time) *cobra.Command {
 	p := fleet.DefaultParams()
-	var endpoint, db, end string
+	var endpoint, where, end string
 	var workers int
 	c := &cobra.Command{
-		Use:   "simulate (--endpoint URL | --db PATH) [--users N --days N --csr P --seed N ...]",
+		Use:   "simulate (--endpoint URL | --store PATH|DSN) [--users N --days N --csr P --seed N ...]",
 		Short: "Simulate a fleet through the real SDK and spools, then upload it to a collector or a store",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if (endpoint == "") == (db == "") {
-				return errors.New("give exactly one of --endpoint (a collector) and --db (a store)")
+			if (endpoint == "") == (where == "") {
+				return errors.New("give exactly one of --endpoint (a collector) and --store (a store)")
 			}
 			p.End = now().UTC()
 			if end != "" {
@@ -42,16 +41,13 @@ func newSimulateCmd(now func() time.Time) *cobra.Command {
 			}
 			defer os.RemoveAll(dir)
 			sink := fleet.Sink{Endpoint: endpoint}
-			if db != "" {
-				simEnd := p.End
-				store, err := sqlitespool.Open(c.Context(), sqlitespool.Options{
-					Path: db, Server: true, Now: func() time.Time { return simEnd },
-				})
+			if where != "" {
+				s, err := createStore(c.Context(), where, p.End)
 				if err != nil {
 					return err
 				}
-				defer store.Close()
-				sink.Store = store
+				defer s.Close()
+				sink.Store = s
 			}
 			start := time.Now()
 			res, err := fleet.Run(c.Context(), p, dir, sink, workers)
@@ -63,9 +59,9 @@ func newSimulateCmd(now func() time.Time) *cobra.Command {
 			return err
 		},
 	}
+	c.Flags().StringVar(&endpoint, "endpoint", "", "the collector's OTLP/HTTP base URL, e.g. http://127.0.0.1:4318")
+	storeFlag(c, &where, "the collector's store to append to instead (no collector): a SQLite file, created if missing, or a postgres:// DSN")
 	f := c.Flags()
-	f.StringVar(&endpoint, "endpoint", "", "the collector's OTLP/HTTP base URL, e.g. http://127.0.0.1:4318")
-	f.StringVar(&db, "db", "", "a server-mode sqlitespool store to append to instead (no collector)")
 	f.StringVar(&end, "end", "", "UTC day after the last simulated day (not simulated), YYYY-MM-DD (default: today)")
 	f.IntVar(&p.Users, "users", p.Users, "users (machine ids)")
 	f.IntVar(&p.Days, "days", p.Days, "days before --end")

@@ -3,8 +3,8 @@
 // telemetry path: sdk.Start (with a simulated clock and machine id) records
 // it into the user's own client spool, in a folder of its own; the spool is
 // then flushed with upload.Flush to an OTLP/HTTP endpoint (the collector),
-// or, without an endpoint, its events are appended with their ids into a
-// server-mode sqlitespool store, as the collector would.
+// or, without an endpoint, its events are appended with their ids into the
+// collector's store (package store), as the collector would.
 //
 // # Model
 //
@@ -59,6 +59,7 @@ import (
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/sdk"
+	"caro.sh/telemetry/store"
 	"caro.sh/telemetry/upload"
 )
 
@@ -127,9 +128,9 @@ func (p Params) Validate() error {
 type Sink struct {
 	// Endpoint is the collector's OTLP/HTTP base URL (upload.Flush).
 	Endpoint string
-	// Store is a server-mode sqlitespool store (used when Endpoint is
-	// empty); the simulator appends each user's spooled events, ids kept.
-	Store *sqlitespool.Spool
+	// Store is the collector's store (used when Endpoint is empty); the
+	// simulator appends each user's spooled events, their uids kept.
+	Store *store.Store
 }
 
 // Result counts what was simulated.
@@ -149,7 +150,6 @@ func Run(ctx context.Context, p Params, dir string, sink Sink, workers int) (Res
 	}
 	workers = max(workers, 1)
 	var sessions, events atomic.Int64
-	var storeMu sync.Mutex // one writer into the store at a time
 	users := make(chan int)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
@@ -158,7 +158,7 @@ func Run(ctx context.Context, p Params, dir string, sink Sink, workers int) (Res
 		go func() {
 			defer wg.Done()
 			for u := range users {
-				s, e, err := runUser(ctx, p, u, dir, sink, &storeMu)
+				s, e, err := runUser(ctx, p, u, dir, sink)
 				sessions.Add(int64(s))
 				events.Add(int64(e))
 				if err != nil {
@@ -263,7 +263,7 @@ func pick[T weighted](rng *rand.Rand, items []T) T {
 	return items[len(items)-1]
 }
 
-func runUser(ctx context.Context, p Params, n int, dir string, sink Sink, storeMu *sync.Mutex) (sessions, events int, err error) {
+func runUser(ctx context.Context, p Params, n int, dir string, sink Sink) (sessions, events int, err error) {
 	rng := rand.New(rand.NewPCG(p.Seed, uint64(n)))
 	u := user{
 		machineID: fmt.Sprintf("sim-%016x", rng.Uint64()),
@@ -298,7 +298,7 @@ func runUser(ctx context.Context, p Params, n int, dir string, sink Sink, storeM
 			last := session(ctx, p, &u, day.Add(at), first)
 			first = false
 			sessions++
-			k, err := deliver(ctx, u.dirs.SpoolFile(), last, sink, storeMu)
+			k, err := deliver(ctx, u.dirs.SpoolFile(), last, sink)
 			events += k
 			if err != nil {
 				return sessions, events, fmt.Errorf("user %d: %w", n, err)
@@ -425,7 +425,7 @@ func execute(c *sdk.Client, clk *clock, rng *rand.Rand, id string, modified bool
 
 // deliver sends the user's pending events to the sink at the simulated
 // time now, as the client's next flush would.
-func deliver(ctx context.Context, spoolPath string, now time.Time, sink Sink, storeMu *sync.Mutex) (int, error) {
+func deliver(ctx context.Context, spoolPath string, now time.Time, sink Sink) (int, error) {
 	clockNow := func() time.Time { return now }
 	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: spoolPath, Now: clockNow})
 	if err != nil {
@@ -449,10 +449,12 @@ func deliver(ctx context.Context, spoolPath string, now time.Time, sink Sink, st
 	if len(evs) == 0 {
 		return 0, nil
 	}
-	storeMu.Lock()
-	_, err = sink.Store.Append(ctx, evs)
-	storeMu.Unlock()
-	if err != nil {
+	stored := make([]store.Event, len(evs))
+	for i, ev := range evs {
+		stored[i] = store.Event{UID: ev.EventID, Name: ev.Name, Time: ev.Time, Attrs: ev.Attrs}
+	}
+	// Users append concurrently: the store commits them together.
+	if _, err := sink.Store.Append(ctx, stored); err != nil {
 		return 0, fmt.Errorf("append to store: %w", err)
 	}
 	ids := make([]int64, len(evs))

@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/insights"
 	"caro.sh/telemetry/insights/fleet"
+	"caro.sh/telemetry/store"
 )
 
 // TestFleetGivesBackItsParameters simulates a fleet with known parameters
-// through the real SDK and spools into a server store, computes the
+// through the real SDK and spools into the collector's store, computes the
 // metrics with insights.Compute, and checks that every known parameter
 // comes back within 4 standard errors of a binomial proportion
 // (sqrt(p(1-p)/n), n the metric's denominator). With the figures below
@@ -42,26 +42,30 @@ func TestFleetGivesBackItsParameters(t *testing.T) {
 		InferenceErrorRate: 0.02,
 	}
 	dir := t.TempDir()
-	store, err := sqlitespool.Open(ctx, sqlitespool.Options{
-		Path: filepath.Join(dir, "store.db"), Server: true, Now: func() time.Time { return end },
-	})
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "store.db"), Now: func() time.Time { return end }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer st.Close()
 	start := time.Now()
-	res, err := fleet.Run(ctx, p, filepath.Join(dir, "users"), fleet.Sink{Store: store}, runtime.GOMAXPROCS(0))
+	res, err := fleet.Run(ctx, p, filepath.Join(dir, "users"), fleet.Sink{Store: st}, runtime.GOMAXPROCS(0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("simulated %d users, %d sessions, %d events in %v", res.Users, res.Sessions, res.Events, time.Since(start).Round(time.Millisecond))
-
-	db, err := insights.OpenReadOnly(store.Path())
+	counts, err := st.CountByType(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	r, err := insights.Compute(ctx, db, end.AddDate(0, 0, -p.Days), end, insights.SegmentNone)
+	var stored int64
+	for _, n := range counts {
+		stored += n
+	}
+	if stored != int64(res.Events) {
+		t.Errorf("the store holds %d events, the simulator delivered %d", stored, res.Events)
+	}
+
+	r, err := insights.Compute(ctx, st, end.AddDate(0, 0, -p.Days), end, insights.SegmentNone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,21 +160,19 @@ func TestFleetRecordsOnlyWhatCaroCan(t *testing.T) {
 		CSR: 0.5, BlockRate: 0.2, RetryRate: 0.3, InferenceErrorRate: 0.3,
 	}
 	dir := t.TempDir()
-	store, err := sqlitespool.Open(ctx, sqlitespool.Options{
-		Path: filepath.Join(dir, "store.db"), Server: true, Now: func() time.Time { return end },
-	})
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "store.db"), Now: func() time.Time { return end }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
-	if _, err := fleet.Run(ctx, p, filepath.Join(dir, "users"), fleet.Sink{Store: store}, 2); err != nil {
+	defer st.Close()
+	if _, err := fleet.Run(ctx, p, filepath.Join(dir, "users"), fleet.Sink{Store: st}, 2); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := store.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
+	evs, err := st.Pending(ctx, 1<<30) // in the order they were stored
 	if err != nil {
 		t.Fatal(err)
 	}
-	field := func(e sqlitespool.Event, key string) any {
+	field := func(e store.Event, key string) any {
 		for _, a := range e.Attrs {
 			if a.Key == key {
 				return a.Value.Any()

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"caro.sh/telemetry/store"
+)
+
+// storeFlag adds --store to c, and --db, its old name, kept working but
+// deprecated.
+func storeFlag(c *cobra.Command, where *string, usage string) {
+	c.Flags().StringVar(where, "store", "", usage)
+	c.Flags().StringVar(where, "db", "", "the old name of --store")
+	_ = c.Flags().MarkDeprecated("db", "use --store")
+}
+
+// storeOptions tells a PostgreSQL DSN (postgres://..., postgresql://...,
+// or key=value words such as "host=db dbname=caro") from a SQLite path.
+func storeOptions(where string) (store.Options, error) {
+	switch {
+	case where == "":
+		return store.Options{}, errors.New("--store is required: a SQLite file or a postgres:// DSN")
+	case strings.HasPrefix(where, "postgres://"), strings.HasPrefix(where, "postgresql://"), keyValueDSN.MatchString(where):
+		return store.Options{DSN: where}, nil
+	}
+	return store.Options{Path: where}, nil
+}
+
+// keyValueDSN matches a libpq key=value connection string: a path that
+// starts with "word=" would need a "./" in front.
+var keyValueDSN = regexp.MustCompile(`^\s*[a-z_]+\s*=`)
+
+// openStore opens the store of --store for reading: one that is not there
+// yet is an error, never a new empty store.
+func openStore(ctx context.Context, where string) (*store.Store, error) {
+	opts, err := storeOptions(where)
+	if err != nil {
+		return nil, err
+	}
+	opts.MustExist = true
+	s, err := store.Open(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+// createStore opens the store of --store, creating it if needed, with the
+// clock now (the simulator's end).
+func createStore(ctx context.Context, where string, now time.Time) (*store.Store, error) {
+	opts, err := storeOptions(where)
+	if err != nil {
+		return nil, err
+	}
+	opts.Now = func() time.Time { return now }
+	s, err := store.Open(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
