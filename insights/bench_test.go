@@ -16,7 +16,7 @@ import (
 )
 
 var (
-	benchSessions = flag.Int("bench.sessions", 20000, "sessions of BenchmarkWeekly's store (5.1 events each)")
+	benchSessions  = flag.Int("bench.sessions", 20000, "sessions of BenchmarkWeekly's store (5.1 events each)")
 	benchStorePath = flag.String("bench.store", "", "BenchmarkWeekly's SQLite store: built there if missing, "+
 		"else reused (it must hold -bench.sessions sessions); default a temporary file")
 )
