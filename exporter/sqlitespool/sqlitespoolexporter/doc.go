@@ -43,7 +43,7 @@
 //	export.interval           24h         between two exports
 //	export.max_events         50000       per file; more events make more files
 //	timeout                   10s         exporterhelper's, per batch
-//	retry_on_failure          enabled     exporterhelper's: 5s initial, 30s max interval, 5m in all
+//	retry_on_failure          disabled    no retry inside the request: the client retries on the 503
 //	sending_queue             off         exporterhelper's queue
 //
 // The queue is off so that a receiver answers only once the store has
