@@ -77,7 +77,7 @@ func session(t *testing.T, label string, llm *fakeLLM, otelcol string, prompts, 
 			spool = append(spool, b...)
 		}
 	}
-	add("spool files", spool)
+	places = append(places, place{name: "spool files", data: spool, binary: true})
 	toWire, toCollector := copyHome(t, h), copyHome(t, h)
 
 	exportPath := filepath.Join(h.dir, "export.json.gz")
@@ -117,7 +117,7 @@ func session(t *testing.T, label string, llm *fakeLLM, otelcol string, prompts, 
 			}
 		}
 		add("collector store (events)", events)
-		add("collector store (SQLite files)", files)
+		places = append(places, place{name: "collector store (SQLite files)", data: files, binary: true})
 		add("collector log", []byte(col.output()))
 	}
 
