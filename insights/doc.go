@@ -36,7 +36,11 @@
 //     spec's denominator is all generated commands, so the risk levels sum
 //     to the total). A block's backend is the backend_used of its
 //     generation, else the session's. Target 2-5%.
-//   - False positive rate: blocks with user_override true / blocks.
+//   - False positive rate: blocks with user_override true / blocks. caro
+//     records an overridden block when a person on a terminal types "yes,
+//     run it" to run a high risk command that the strict level blocked; a
+//     critical block is never overridden, so it counts in the denominator
+//     only (segment risk_level shows the overridable level apart).
 //     Segments: risk_level (both sides), backend, platform, run. Target < 10%.
 //   - Retry rate: session.end with retries > 0 / sessions. Target < 20%.
 //   - Session completion rate: session.end with commands_executed > 0 /

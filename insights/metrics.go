@@ -88,7 +88,7 @@ var Defs = []Def{
 		Segments: append([]Segment{SegmentRisk}, segsCommon...), Inherent: []Segment{SegmentRisk},
 		Target: Target{Text: "2-5%", Min: 0.02, Max: 0.05}},
 	{Name: "false_positive_rate", Title: "False Positive Rate", Kind: KindRatio,
-		Definition: "blocks the user overrode / safety blocks",
+		Definition: "blocks the user overrode (ran anyway by typing the confirmation; critical ones cannot be) / safety blocks",
 		Num:        []string{factOverridden}, Den: []string{factBlocked},
 		Segments: append([]Segment{SegmentRisk}, segsCommon...), Inherent: []Segment{SegmentRisk},
 		Target: Target{Text: "<10%", Max: 0.10}},
