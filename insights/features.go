@@ -39,10 +39,10 @@ func Features() []string {
 		}
 	}
 	add("backend", strs(schema.Backends()))
-	add("safety_level", strs(schema.SafetyLevels()))
-	add("output_format", strs(schema.OutputFormats()))
+	add(schema.KeySafetyLevel, strs(schema.SafetyLevels()))
+	add(schema.KeyOutputFormat, strs(schema.OutputFormats()))
 	add("fallback", []string{"on", "off"})
-	add("execution_mode", strs(schema.ExecutionModes()))
+	add(schema.KeyExecutionMode, strs(schema.ExecutionModes()))
 	return append(out, "edit")
 }
 

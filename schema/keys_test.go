@@ -24,6 +24,7 @@ func TestNoPackageSpellsAFieldKey(t *testing.T) {
 		"internal/cli/flow.go backend":               "the --backend flag",
 		"internal/cli/root.go backend":               "the --backend flag",
 		"internal/loadgen/command.go retries":        "caro-loadgen's --retries flag",
+		"insights/features.go backend":               "the name of a feature kind (the configured backend)",
 		"insights/metrics.go backend":                "the name of a metrics segment",
 		"insights/metrics.go risk_level":             "the name of a metrics segment",
 		"exporter/sqlitespool/migrate.go session_id": "a past migration reads the payloads of its own time",
