@@ -124,6 +124,7 @@ func TestTheGatewayForwardsEveryAcceptedEventOnce(t *testing.T) {
 // store does not depend on the stack), and once the stack is back its
 // queue delivers every event.
 func TestTheQueueDeliversEverythingAfterTheStackWasDownAMinute(t *testing.T) {
+	t.Parallel() // a minute of waiting, beside the other long waits
 	outage := durationEnv(t, "FORWARD_OUTAGE", time.Minute)
 	st := startStack(t)
 	gw := startGateway(t, st.url(), forwardEnv...)

@@ -20,28 +20,39 @@ import (
 // rssKiB is a process's resident set, from /proc/PID/status.
 func rssKiB(t testing.TB, pid int) int64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	n, err := procRSS(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return n
+}
+
+func procRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return n
+			return strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 		}
 	}
-	t.Fatalf("no VmRSS in /proc/%d/status", pid)
-	return 0
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
 // openFiles is the number of a process's file descriptors.
 func openFiles(t testing.TB, pid int) int {
 	t.Helper()
-	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	n, err := procFiles(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(entries)
+	return n
+}
+
+func procFiles(pid int) (int, error) {
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(entries), err
 }
 
 // slowConn is one connection of a slow client, and when the server
@@ -131,6 +142,7 @@ func slowClient(t *testing.T, addr, kind, path, contentType string, body []byte,
 // (read_header_timeout 10 s, read_timeout and keepalive idle_timeout 30 s),
 // not held for ever.
 func TestSlowClientsAreTimedOutAndRealClientsStillServed(t *testing.T) {
+	t.Parallel() // half a minute of waiting for timeouts, beside the other long waits
 	col := startCollector(t, "local.yaml", "CARO_RATE_PER_MINUTE=60000", "CARO_RATE_BURST=10000")
 	pid := col.cmd.Process.Pid
 	rss0, files0 := rssKiB(t, pid), openFiles(t, pid)
