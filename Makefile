@@ -47,7 +47,7 @@ RACE_PKGS := ./event/... ./exporter/... ./internal/cli/... ./internal/safety/...
 ## and the stock collector as the stack the gateway forwards to), the packages with goroutines under -race
 test: vet fmt-check otelcol $(STOCK) test-deps
 	OTELCOL_CARO=$(OTELCOL) $(GO) test -count=1 -race $(RACE_PKGS)
-	OTELCOL_CARO=$(OTELCOL) OTELCOL_STOCK=$(STOCK) $(GO) test -count=1 -timeout 20m \
+	OTELCOL_CARO=$(OTELCOL) OTELCOL_STOCK=$(STOCK) $(GO) test -count=1 \
 		$$($(GO) list $(PKGS) | grep -vxF "$$($(GO) list $(RACE_PKGS))")
 
 ## soak: the gateway under caro-loadgen's sessions for SOAK (default 10m) while it is SIGKILLed and

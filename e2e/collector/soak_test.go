@@ -135,7 +135,7 @@ func TestSoak(t *testing.T) {
 	t.Log("\n" + report)
 
 	expectStored(t, sc, len(want))
-	expectForwarded(t, fc, int(sent)*s.gen.RecordsPerBatch())
+	expectForwarded(t, st, fc, offeredUIDs(s, sent))
 	if len(want) == 0 {
 		t.Fatal("nothing acknowledged")
 	}

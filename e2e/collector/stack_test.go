@@ -222,6 +222,23 @@ func (s *stack) check(want []string) forwardCheck {
 	return c
 }
 
+// foreign counts the uids the stack received that are not in offered.
+func (s *stack) foreign(offered []string) int {
+	in := make(map[string]bool, len(offered))
+	for _, uid := range offered {
+		in[uid] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for uid := range s.copies {
+		if !in[uid] {
+			n++
+		}
+	}
+	return n
+}
+
 // awaitForwarded waits until the stack has received every uid of want,
 // or deadline, and returns the check then.
 func (s *stack) awaitForwarded(want []string, deadline time.Time) forwardCheck {
