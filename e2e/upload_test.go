@@ -168,7 +168,22 @@ func uploadHome(t testing.TB, telemetry string) home {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { killUploads(h) })
+	makeDue(t, h)
 	return h
+}
+
+// makeDue writes the upload schedule of a home whose first events were
+// recorded two days ago: its next recording run finds an upload due.
+func makeDue(tb testing.TB, h home) {
+	tb.Helper()
+	path := upload.StatePath(h.spool())
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	st := fmt.Sprintf("{\"first_event\":%q}\n", time.Now().Add(-48*time.Hour).UTC().Format(time.RFC3339))
+	if err := os.WriteFile(path, []byte(st), 0o600); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func (h home) spool() string     { return filepath.Join(h.cache, "caro", "telemetry.db") }
@@ -473,10 +488,11 @@ func TestAirGappedNeverConnects(t *testing.T) {
 					t.Fatalf("caro %q: exit %d\n%s%s", args, code, out, errs)
 				}
 			}
-			for _, f := range []string{h.uploadLog(), upload.StatePath(h.spool())} {
-				if _, err := os.Stat(f); err == nil {
-					t.Errorf("%s exists: an upload was started", filepath.Base(f))
-				}
+			if _, err := os.Stat(h.uploadLog()); err == nil {
+				t.Errorf("%s exists: an upload was started", filepath.Base(h.uploadLog()))
+			}
+			if st, err := upload.LoadState(upload.StatePath(h.spool())); err != nil || !st.LastAttempt.IsZero() {
+				t.Errorf("upload state %+v, %v: an upload was attempted", st, err)
 			}
 			out, _, code, _ := h.run(t, c.env, "telemetry", "export", "--output", filepath.Join(h.dir, "out.json.gz"))
 			if code != 0 || !strings.Contains(out, "Exported 3 events and 1 deletion request to: ") {
@@ -578,7 +594,7 @@ func benchmarkDueUploadAgainstOff(b *testing.B, backend string, args ...string) 
 			connected = bh.count()
 			killUploads(due)
 			waitFor(5*time.Second, func() bool { return !alive(pids[0]) })
-			os.Remove(upload.StatePath(due.spool()))
+			makeDue(b, due)
 			os.Remove(due.uploadLog())
 		}},
 	}

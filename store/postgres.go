@@ -86,7 +86,6 @@ func (s *pgStore) setUp(ctx context.Context, o Options) error {
 			"PRIMARY KEY (uid, expires_on)", " PARTITION BY RANGE (expires_on)"),
 		"CREATE INDEX IF NOT EXISTS events_type_time ON events (event_type, event_time)",
 		"CREATE INDEX IF NOT EXISTS events_session ON events (session_id)",
-		"CREATE INDEX IF NOT EXISTS events_unexported ON events (received_at) WHERE exported_at IS NULL",
 		`CREATE TABLE IF NOT EXISTS deleted_sessions (
 			session_id TEXT PRIMARY KEY,
 			before TIMESTAMPTZ NOT NULL, -- the session's events up to this time are deleted

@@ -64,5 +64,6 @@
 // another's for up to Options.BusyTimeout. Readers see committed data only.
 // The InboxExporter serializes its own calls with a mutex and creates the
 // inbox only with the first record, so a Caro process that records nothing
-// never touches a file.
+// never touches a file. It never waits for another process's lock: when
+// the inbox is held, the batch goes to a claim file of its own (inbox.go).
 package sqlitespool

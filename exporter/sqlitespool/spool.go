@@ -291,19 +291,42 @@ func Open(ctx context.Context, opts Options) (*Spool, error) {
 }
 
 // ingest stores what a client's InboxExporter staged. A failure (the
-// database busy past its timeout, say) leaves the events staged for the
-// next Open and is said through Recovered.
+// database busy past its timeout, a claim locked by another process) leaves
+// the events staged for the next Open, and staged lines that could not be
+// read are skipped and counted; Recovered says either.
 func (s *Spool) ingest(ctx context.Context) {
 	if s.opts.Server {
 		return
 	}
-	if err := s.ingestInbox(ctx); err != nil && s.recovered == "" {
-		s.recovered = fmt.Sprintf("telemetry spool %s: staged events stay staged for now (%v)", s.opts.Path, err)
+	malformed, err := s.ingestInbox(ctx)
+	var notes []string
+	if malformed > 0 {
+		notes = append(notes, fmt.Sprintf("skipped %d unreadable staged %s (counted as %s)",
+			malformed, plural(malformed, "line", "lines"), CounterInboxMalformed))
+	}
+	if err != nil {
+		notes = append(notes, fmt.Sprintf("staged events stay staged for now (%v)", err))
+	}
+	switch {
+	case len(notes) == 0:
+	case s.recovered == "":
+		s.recovered = fmt.Sprintf("telemetry spool %s: %s", s.opts.Path, strings.Join(notes, "; "))
+	default:
+		s.recovered += "; " + strings.Join(notes, "; ")
 	}
 }
 
-// Recovered is empty, or says that Open found the database unreadable and
-// moved it aside; the caller shows it as one warning line.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Recovered is empty, or says what Open found wrong and did about it, in
+// one line for the caller to show as one warning: the database unreadable
+// and moved aside, staged lines unreadable and skipped, staged events left
+// staged for the next Open.
 func (s *Spool) Recovered() string { return s.recovered }
 
 // Path is the database file's absolute path.
@@ -338,7 +361,7 @@ func open(ctx context.Context, o Options) (*Spool, error) {
 		return nil, err
 	}
 	s.stmts = make(map[string]*sql.Stmt)
-	for _, q := range []string{insertSQL, insertServerSQL, oldestSQL, pageCountsSQL, tombstoneSQL} {
+	for _, q := range []string{insertSQL, insertServerSQL, oldestSQL, newestSQL, pageCountsSQL, tombstoneSQL} {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			db.Close()
@@ -491,6 +514,7 @@ const (
 	// insertServerSQL ignores an event whose id is stored already.
 	insertServerSQL = insertSQL + " ON CONFLICT (event_id) DO NOTHING"
 	oldestSQL       = "SELECT id, created_at FROM events ORDER BY id LIMIT ?"
+	newestSQL       = "SELECT created_at FROM events ORDER BY id DESC LIMIT 1"
 	pageCountsSQL   = "SELECT * FROM pragma_page_count(), pragma_freelist_count()"
 )
 
@@ -560,6 +584,8 @@ func (s *Spool) appendEvents(ctx context.Context, evs []Event, counters map[stri
 			if err := s.insertServer(ctx, tx, evs, payloads, now, &res); err != nil {
 				return err
 			}
+		} else if err := s.clampFuture(ctx, tx, now); err != nil {
+			return err
 		} else if len(evs) > 0 {
 			created := event.FormatStoreTime(now)
 			stmt := tx.StmtContext(ctx, s.stmts[insertSQL])
@@ -567,8 +593,10 @@ func (s *Spool) appendEvents(ctx context.Context, evs []Event, counters map[stri
 			for i := range evs {
 				if staged && evs[i].EventID != "" {
 					at := created
-					if !evs[i].CreatedAt.IsZero() {
-						at = event.FormatStoreTime(evs[i].CreatedAt)
+					if c := evs[i].CreatedAt; !c.IsZero() && c.Before(now) {
+						// Staged by a clock ahead of this one: retention
+						// counts from now, never from a time to come.
+						at = event.FormatStoreTime(c)
 					}
 					r, err := keep.ExecContext(ctx, evs[i].Name, payloads[i], at, evs[i].EventID, len(payloads[i]),
 						sessionOf(evs[i].Attrs), event.FormatStoreTime(eventTime(evs[i].Time, now)))
@@ -649,6 +677,30 @@ func (s *Spool) write(ctx context.Context, f func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// clampFuture brings created_at back to now for the events stored while
+// the clock was ahead (a clock set a year forward, then corrected): else
+// they would be kept until that future time plus Retention, and, since
+// purgeExpired stops at the first young row, so would every event stored
+// after them. Rows are stored in time order, so those events are the
+// newest when the clock comes back: one probe of the newest row finds
+// them, before this append stores newer ones.
+func (s *Spool) clampFuture(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	var newest string
+	err := tx.StmtContext(ctx, s.stmts[newestSQL]).QueryRowContext(ctx).Scan(&newest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	at := event.FormatStoreTime(now)
+	if newest <= at {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE events SET created_at = ? WHERE created_at > ?", at, at)
+	return err
 }
 
 // purgeExpired deletes the events created before now - Retention. Row ids

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type flow struct {
 	interactive bool
 	req         backend.Request
 	fellBack    bool // the remote backend failed and static was tried
+	ended       bool // session.end is recorded
+	in          *interrupts
 }
 
 // InferenceTimeout bounds one generation by a remote backend; past it the
@@ -43,11 +46,12 @@ const InferenceTimeout = 60 * time.Second
 type outcome int
 
 const (
-	outShown      outcome = iota // printed, not run (not a terminal, no --yes)
-	outDeclined                  // the user answered n
-	outBlocked                   // the safety check refused it
-	outRegenerate                // the user asked for another command
-	outExecuted                  // it ran
+	outShown       outcome = iota // printed, not run (not a terminal, no --yes)
+	outDeclined                   // the user answered n
+	outBlocked                    // the safety check refused it
+	outRegenerate                 // the user asked for another command
+	outExecuted                   // it ran
+	outInterrupted                // a signal ended the session (see catchInterrupts)
 )
 
 func (r *run) runPrompt(c *cobra.Command, args []string) error {
@@ -81,10 +85,14 @@ func (r *run) runPrompt(c *cobra.Command, args []string) error {
 	}
 	f.req = backend.Request{Prompt: prompt, Shell: string(sdk.ShellOf(r.env.Getenv("SHELL"))), OS: runtime.GOOS}
 
-	// Telemetry starts only now: a usage error records nothing.
-	ctx := c.Context()
+	// Telemetry starts only now: a usage error records nothing. From here
+	// on a signal ends the session through the flow, which records why
+	// (Ctrl-C at the first-run prompt is no consent: nothing is recorded).
+	f.in = catchInterrupts(c.Context())
+	defer f.in.stop()
+	ctx := f.in.ctx
 	f.interactive = r.env.interactive()
-	client, firstRun, up := r.startTelemetry(ctx, dirs, dirsErr, f.interactive)
+	client, firstRun, up := r.startTelemetry(f.in, dirs, dirsErr, f.interactive)
 	f.client = client
 	defer r.endTelemetry(ctx, client, up)
 
@@ -182,32 +190,34 @@ func (f *flow) onFallback(err error) {
 
 func (f *flow) run(ctx context.Context) error {
 	retries := 0
+	var g *generation // the command on show
 	for {
-		start := f.r.env.Now()
-		gctx, cancel := context.WithTimeout(ctx, InferenceTimeout)
-		res, err := f.gen.Generate(gctx, f.req)
-		cancel()
-		elapsed := f.r.env.Now().Sub(start)
-		if err != nil {
+		next, err := f.generate(ctx, retries)
+		if it := interruptedBy(ctx); it != nil {
+			// Whatever the backend made of it, the user asked to stop.
+			f.end(schema.ExitInterrupted)
+			return it.exit()
+		}
+		switch {
+		case err == nil:
+			g = next
+		case g != nil && errors.Is(err, backend.ErrNoAlternative):
+			// Asked for another: the table has none. Nothing new was
+			// generated, so nothing is recorded; the same one is asked
+			// about again.
+			fmt.Fprintln(f.r.env.Stderr, "caro: the built-in table has no other command for that request; here is the same one again")
+		default:
 			return f.generationFailed(err)
 		}
-		verdict := safety.Check(res.Command)
-		g := &generation{command: res.Command, result: res, verdict: verdict}
-		g.id = f.client.CommandGenerated(sdk.CommandGenerated{
-			Backend:         res.Backend,
-			InferenceTime:   elapsed,
-			RiskLevel:       verdict.Risk,
-			PatternsMatched: verdict.Matched,
-			ModelName:       telemetryModel(res.Model),
-			InputTokens:     positive(res.InputTokens),
-			OutputTokens:    positive(res.OutputTokens),
-			Confidence:      confidence(res.Confidence),
-			RetryCount:      sdk.Ptr(retries),
-		})
 		out, err := f.handle(ctx, g)
 		switch out {
 		case outRegenerate:
-			retries++
+			if g.result.Command != "" && !slices.Contains(f.req.Exclude, g.result.Command) {
+				f.req.Exclude = append(f.req.Exclude, g.result.Command)
+			}
+			if next != nil {
+				retries++
+			}
 			continue
 		case outShown:
 			f.end(schema.ExitNonInteractive)
@@ -216,17 +226,51 @@ func (f *flow) run(ctx context.Context) error {
 		case outBlocked:
 			f.end(schema.ExitSafetyBlocked)
 		case outExecuted:
-			if errors.Is(err, errInterrupted) {
-				f.end(schema.ExitInterrupted)
-			} else {
-				f.end(schema.ExitUserComplete)
-			}
+			f.end(schema.ExitUserComplete)
+		case outInterrupted:
+			f.end(schema.ExitInterrupted)
 		}
 		return err
 	}
 }
 
+// generate asks the backend for a command (another one than those in
+// f.req.Exclude, when it can), checks it and records command.generated;
+// retries is the number of regenerations before it.
+func (f *flow) generate(ctx context.Context, retries int) (*generation, error) {
+	if f.gen.Name() != schema.BackendStatic {
+		f.in.await() // a server may take its time; the static table does not
+	}
+	start := f.r.env.Now()
+	gctx, cancel := context.WithTimeout(ctx, InferenceTimeout)
+	res, err := f.gen.Generate(gctx, f.req)
+	cancel()
+	elapsed := f.r.env.Now().Sub(start)
+	if err != nil || interruptedBy(ctx) != nil {
+		return nil, err
+	}
+	verdict := safety.Check(res.Command)
+	g := &generation{command: res.Command, result: res, verdict: verdict}
+	g.id = f.client.CommandGenerated(sdk.CommandGenerated{
+		Backend:         res.Backend,
+		InferenceTime:   elapsed,
+		RiskLevel:       verdict.Risk,
+		PatternsMatched: verdict.Matched,
+		ModelName:       telemetryModel(res.Model),
+		InputTokens:     positive(res.InputTokens),
+		OutputTokens:    positive(res.OutputTokens),
+		Confidence:      confidence(res.Confidence),
+		RetryCount:      sdk.Ptr(retries),
+	})
+	return g, nil
+}
+
+// end records session.end, once per session.
 func (f *flow) end(reason schema.ExitReason) {
+	if f.ended {
+		return
+	}
+	f.ended = true
 	f.client.SessionEnd(sdk.SessionEnd{ExitReason: reason})
 }
 
@@ -315,7 +359,10 @@ func (f *flow) handle(ctx context.Context, g *generation) (outcome, error) {
 	}
 	for {
 		fmt.Fprint(f.r.env.Stderr, "Execute? [y/N/e(dit)/r(egenerate)] ")
-		line, err := f.r.lines.readLine()
+		line, err := f.r.lines.readLineInterruptible(f.in)
+		if it := interruptedBy(ctx); it != nil {
+			return f.interrupted(it)
+		}
 		if err != nil && line == "" {
 			fmt.Fprintln(f.r.env.Stderr)
 			line = "n" // end of input: no
@@ -338,7 +385,10 @@ func (f *flow) handle(ctx context.Context, g *generation) (outcome, error) {
 			return outRegenerate, nil
 		case "e", "edit":
 			fmt.Fprint(f.r.env.Stderr, "Edit the command (empty keeps it): ")
-			edited, _ := f.r.lines.readLine()
+			edited, _ := f.r.lines.readLineInterruptible(f.in)
+			if it := interruptedBy(ctx); it != nil {
+				return f.interrupted(it)
+			}
 			edited = strings.TrimSpace(edited)
 			if edited == "" || edited == g.command {
 				continue
@@ -356,6 +406,12 @@ func (f *flow) handle(ctx context.Context, g *generation) (outcome, error) {
 			fmt.Fprintln(f.r.env.Stderr, "Please answer y (run it), n (don't), e (edit it) or r (another command).")
 		}
 	}
+}
+
+// interrupted ends a prompt that a signal cut short, on a line of its own.
+func (f *flow) interrupted(it *interruption) (outcome, error) {
+	fmt.Fprintln(f.r.env.Stderr)
+	return outInterrupted, it.exit()
 }
 
 func (f *flow) safetyEvent(g *generation, action schema.ActionTaken, override bool) {

@@ -50,10 +50,9 @@ const (
 // pushLogs may run on several goroutines (concurrent requests, or a
 // sending queue with several consumers).
 type spoolExporter struct {
-	cfg     *Config
-	logger  *zap.Logger
-	version string
-	v       *redaction.Validator
+	cfg    *Config
+	logger *zap.Logger
+	v      *redaction.Validator
 
 	events  metric.Int64Counter
 	deleted metric.Int64Counter
@@ -69,7 +68,7 @@ type spoolExporter struct {
 
 func newSpoolExporter(cfg *Config, set exporter.Settings) (*spoolExporter, error) {
 	meter := set.MeterProvider.Meter(metadata.ScopeName)
-	e := &spoolExporter{cfg: cfg, logger: set.Logger, version: set.BuildInfo.Version, v: redaction.New()}
+	e := &spoolExporter{cfg: cfg, logger: set.Logger, v: redaction.New()}
 	var err error
 	if e.events, err = meter.Int64Counter(metadata.MetricEvents, metric.WithUnit("{event}"),
 		metric.WithDescription("Events the exporter received, by outcome.")); err != nil {
@@ -82,9 +81,6 @@ func newSpoolExporter(cfg *Config, set exporter.Settings) (*spoolExporter, error
 	if e.files, err = meter.Int64Counter(metadata.MetricExportFiles, metric.WithUnit("{file}"),
 		metric.WithDescription("Air-gapped export files written.")); err != nil {
 		return nil, err
-	}
-	if e.version == "" {
-		e.version = "0.0.0-dev"
 	}
 	return e, nil
 }
