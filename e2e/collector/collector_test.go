@@ -194,9 +194,18 @@ func (c *collector) metric(t testing.TB, name string, labels ...string) float64 
 // addr/metrics whose line starts with name and contains every label given.
 func scrape(t testing.TB, addr, name string, labels ...string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
+	v, err := scrapeErr(addr, name, labels...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return v
+}
+
+// scrapeErr is scrape for a goroutine that may not fail the test.
+func scrapeErr(addr, name string, labels ...string) (float64, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, err
 	}
 	defer resp.Body.Close()
 	var sum float64
@@ -219,7 +228,7 @@ func scrape(t testing.TB, addr, name string, labels ...string) float64 {
 			sum += v
 		}
 	}
-	return sum
+	return sum, sc.Err()
 }
 
 // rows returns the events of the collector's store, in the order they
