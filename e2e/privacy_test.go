@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/internal/otelcoltest"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/sdk"
 )
@@ -276,7 +277,7 @@ func TestNoInputReachesTelemetry(t *testing.T) {
 		t.Fatalf("%d prompts, want at least 100", len(prompts))
 	}
 	llm := newFakeLLM(t)
-	otelcol := otelcolBinary()
+	otelcol := otelcoltest.Path(t)
 
 	control, _ := session(t, "control", llm, otelcol, benignPrompts, benignModels)
 	var baseline []byte

@@ -1,43 +1,25 @@
 package collector
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/store"
+	"caro.sh/telemetry/internal/otelcoltest"
 	_ "modernc.org/sqlite"
 )
-
-// binEnv names the binary's path; `make test` sets it.
-const binEnv = "OTELCOL_CARO"
 
 // binary returns the otelcol-caro binary, skipping the test when the
 // variable is unset and failing it when the file is missing.
 func binary(t testing.TB) string {
 	t.Helper()
-	path := os.Getenv(binEnv)
-	if path == "" {
-		t.Skipf("%s is not set: run `make test`, or `make otelcol` and set %s=_build/otelcol-caro", binEnv, binEnv)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		t.Fatalf("%s=%s but there is no executable there (%v): `make otelcol` builds it", binEnv, path, err)
-	}
-	return path
+	return otelcoltest.Binary(t)
 }
 
 // configPath returns a file of collector-config/.
@@ -46,38 +28,17 @@ func configPath(name string) string { return filepath.Join("..", "..", "collecto
 // freePort returns a loopback address with a port free a moment ago.
 func freePort(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return otelcoltest.FreePort(t)
 }
 
-// collector is a running otelcol-caro.
+// collector is a running otelcol-caro: the fields of an
+// otelcoltest.Collector under the names these tests use.
 type collector struct {
 	otlp, events, health, metrics string // host:port
 	store                         string
 	cmd                           *exec.Cmd
-	out                           *syncBuffer
-	done                          chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	out                           *otelcoltest.Output
+	col                           *otelcoltest.Collector
 }
 
 // startCollector runs the binary with collector-config/<config> on free
@@ -89,119 +50,36 @@ func startCollector(t testing.TB, config string, env ...string) *collector {
 }
 
 // startCollectorWith is startCollector with any collector binary and
-// config file.
+// config file. It logs at level info unless env says otherwise.
 func startCollectorWith(t testing.TB, bin, config string, env ...string) *collector {
 	t.Helper()
-	c := &collector{
-		otlp: freePort(t), events: freePort(t), health: freePort(t), metrics: freePort(t),
-		store: filepath.Join(t.TempDir(), "store", "caro.db"), out: &syncBuffer{}, done: make(chan error, 1),
-	}
-	_, metricsPort, _ := net.SplitHostPort(c.metrics)
-	c.cmd = exec.Command(bin, "--config", config)
-	c.cmd.Env = append(os.Environ(),
-		"CARO_OTLP_ENDPOINT="+c.otlp, "CARO_EVENTS_ENDPOINT="+c.events, "CARO_HEALTH_ENDPOINT="+c.health,
-		"CARO_METRICS_PORT="+metricsPort, "CARO_STORE="+c.store, "CARO_LOG_LEVEL=info")
-	c.cmd.Env = append(c.cmd.Env, env...)
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.done <- c.cmd.Wait() }()
-	t.Cleanup(func() { c.stop(t) })
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + c.health + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return c
-			}
-		}
-		select {
-		case err := <-c.done:
-			c.done <- err
-			t.Fatalf("otelcol-caro exited before it was ready (%v):\n%s", err, c.out.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("otelcol-caro not healthy after 60 s:\n%s", c.out.String())
-		}
-	}
+	c := otelcoltest.Start(t, bin, config, append([]string{"CARO_LOG_LEVEL=info"}, env...)...)
+	return &collector{otlp: c.OTLP, events: c.Events, health: c.Health, metrics: c.Metrics,
+		store: c.Store, cmd: c.Cmd, out: c.Out, col: c}
 }
 
 // stop sends SIGTERM and waits, then kills.
-func (c *collector) stop(t testing.TB) {
-	if c.cmd.ProcessState != nil {
-		return
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(15 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-		t.Errorf("otelcol-caro did not stop on SIGTERM:\n%s", c.out.String())
-	}
-}
+func (c *collector) stop(t testing.TB) { c.col.Stop(t) }
 
 // alive fails the test if the process has exited.
 func (c *collector) alive(t testing.TB) {
 	t.Helper()
-	select {
-	case err := <-c.done:
-		c.done <- err
-		t.Fatalf("otelcol-caro exited (%v):\n%s", err, c.out.String())
-	default:
-	}
+	c.col.Alive(t)
 }
 
 // metric returns the sum of the Prometheus samples of the collector's own
 // telemetry whose line starts with name and contains every label given.
 func (c *collector) metric(t testing.TB, name string, labels ...string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + c.metrics + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name) {
-			continue
-		}
-		ok := true
-		for _, l := range labels {
-			ok = ok && strings.Contains(line, l)
-		}
-		if !ok {
-			continue
-		}
-		var v float64
-		if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err == nil {
-			sum += v
-		}
-	}
-	return sum
+	return c.col.Metric(t, name, labels...)
 }
 
 // rows returns the events of the collector's store, in the order they
 // were stored, each with its uid and its encoded form (event.Encode).
 func (c *collector) rows(t testing.TB) []storedRow {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Options{Path: c.store, MustExist: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	evs, err := st.Pending(context.Background(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []storedRow
-	for _, ev := range evs {
+	for _, ev := range otelcoltest.Events(t, c.store) {
 		p, err := event.Encode(ev.Name, ev.Time, ev.Attrs)
 		if err != nil {
 			t.Fatal(err)
