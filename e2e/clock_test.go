@@ -10,13 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/internal/cli"
+	"caro.sh/telemetry/internal/clocktest"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/sdk"
 )
@@ -30,22 +30,7 @@ import (
 // HTTP receiver on 127.0.0.1 are real.
 
 // clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
+type clock = clocktest.Clock
 
 // inProcess runs caro's Main in this process, in h, with clock c. A
 // scheduled upload is not started as a process: it is noted, and
@@ -153,7 +138,7 @@ func TestFaultClockJumpsNeitherUploadTwiceNorLoseEventsAndKeepSessionIDsAndReten
 	rv := newReceiver(t)
 	h := uploadHome(t, fmt.Sprintf("enabled = true\nendpoint = %q\n", rv.URL))
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	p := &inProcess{h: h, c: &clock{t: t0}, machine: "clock-jumps"}
+	p := &inProcess{h: h, c: clocktest.New(t0), machine: "clock-jumps"}
 
 	recorded := map[string]string{} // event id -> session id
 	phase := map[string]string{}    // event id -> step
