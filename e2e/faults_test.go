@@ -427,26 +427,13 @@ func stagedIDs(t *testing.T, h home) map[string]bool {
 // plus env), and fails the test if the process died of a signal.
 func (h home) runVia(t *testing.T, env []string, bin string, args ...string) (stdout, stderr string, code int, took time.Duration) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = h.dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + h.dir, "XDG_CONFIG_HOME=" + h.config,
-		"XDG_CACHE_HOME=" + h.cache, "SHELL=/bin/sh", "LANG=C.UTF-8"}, env...)
-	cmd.Stdin = strings.NewReader("")
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	took = time.Since(start)
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	stdout, stderr, code, took, exit := h.runBin(t, env, bin, args...)
+	if exit != nil {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			t.Errorf("caro %q was killed by %v", args, ws.Signal())
 		}
-	} else if err != nil {
-		t.Fatalf("run caro %q: %v", args, err)
 	}
-	return out.String(), errb.String(), code, took
+	return stdout, stderr, code, took
 }
 
 // readOnly makes dir read-only for caro: a read-only bind mount where this
