@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -198,20 +197,7 @@ func TestFaultClockJumpsNeitherUploadTwiceNorLoseEventsAndKeepSessionIDsAndReten
 	p.c.Set(t0.Add(26*time.Hour + 8*24*time.Hour))
 	last := p.record(t)
 	p.main(t, "telemetry", "show")
-	ctx := context.Background()
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool(), Now: p.c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
-	kept, err := sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sp.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kept, st, _ := readSpool(t, h, p.c.Now)
 	if purged == 0 || st.Counters[sqlitespool.CounterPurgedAge] < int64(purged) {
 		t.Errorf("%d events pending at the forward jump were not uploaded, purged_age is %d: each must be counted", purged, st.Counters[sqlitespool.CounterPurgedAge])
 	}

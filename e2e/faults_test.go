@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,25 +161,12 @@ func checkUnhurt(t *testing.T, what, wantOut string, wantCode int, out, stderr s
 // fewer ids than events), their count, its counters and what Open said.
 func spoolCount(t *testing.T, h home) (ids map[string]bool, n int, counters map[string]int64, recovered string) {
 	t.Helper()
-	ctx := context.Background()
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
-	evs, err := sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sp.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	evs, st, recovered := readSpool(t, h, nil)
 	ids = map[string]bool{}
 	for _, e := range evs {
 		ids[e.EventID] = true
 	}
-	return ids, len(evs), st.Counters, sp.Recovered()
+	return ids, len(evs), st.Counters, recovered
 }
 
 // eventsPerRun is how many events one `caro "list files"` records.

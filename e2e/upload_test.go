@@ -515,18 +515,30 @@ func TestAirGappedNeverConnects(t *testing.T) {
 
 func listSpool(t testing.TB, h home) []sqlitespool.Event {
 	t.Helper()
+	evs, _, _ := readSpool(t, h, nil)
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	return evs
+}
+
+// readSpool opens h's spool as the next `caro telemetry` command would,
+// on the clock now (nil: the real one), and returns every event,
+// transmitted or not, the stats and what Open recovered. The spool is
+// closed again before it returns.
+func readSpool(t testing.TB, h home, now func() time.Time) (evs []sqlitespool.Event, st sqlitespool.Stats, recovered string) {
+	t.Helper()
 	ctx := context.Background()
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool()})
+	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sp.Close()
-	evs, err := sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
-	if err != nil {
+	if evs, err = sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true}); err != nil {
 		t.Fatal(err)
 	}
-	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
-	return evs
+	if st, err = sp.Stats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return evs, st, sp.Recovered()
 }
 
 func readFile(path string) string {
