@@ -325,8 +325,11 @@ func TestTelemetryFailuresBecomeOneWarning(t *testing.T) {
 func TestDebugPrintsWhatIsStored(t *testing.T) {
 	dirs := testDirs(t)
 	var buf bytes.Buffer
+	// Today, not fixedNow: the spool keeps 7 days, counted from the
+	// real clock when it is read.
+	now := time.Now().UTC().Truncate(time.Millisecond)
 	c := Start(context.Background(), enabledConfig(dirs, schema.LevelStandard), WithMachineID("m"),
-		WithDebug(&buf), WithClock(func() time.Time { return fixedNow }))
+		WithDebug(&buf), WithClock(func() time.Time { return now }))
 	c.SessionEnd(SessionEnd{ExitReason: schema.ExitUserComplete})
 	c.Shutdown(context.Background())
 	line := strings.TrimPrefix(strings.TrimSpace(buf.String()), "caro telemetry: ")
