@@ -154,6 +154,8 @@
   }
 
   function signals(v) {
+    // The decision framework reads the whole population's figures.
+    document.getElementById('signals-title').textContent = 'Decision signals of ' + v.week + ' (all users)';
     const ul = document.getElementById('signals');
     ul.replaceChildren();
     if (!v.signals.length) {
