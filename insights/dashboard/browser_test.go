@@ -1,7 +1,6 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"caro.sh/telemetry/insights/dashboard"
-	"caro.sh/telemetry/insights/fleet"
-	"caro.sh/telemetry/store"
 )
 
 // inkJS measures every chart of the page: the pixels of its plot area
@@ -104,18 +101,7 @@ func TestDashboardDrawsEveryChartInChromium(t *testing.T) {
 	// own handle on the store; the open page shows them without a reload.
 	var before string
 	b.eval(`document.getElementById('csr-detail').textContent`, &before)
-	writer, err := store.Open(context.Background(), store.Options{Path: path, MustExist: true, Now: func() time.Time { return fleetEnd }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := fleet.DefaultParams()
-	p.Users, p.Days, p.End, p.Seed = 4, 7, fleetEnd, 99
-	if _, err := fleet.Run(context.Background(), p, filepath.Join(t.TempDir(), "users"), fleet.Sink{Store: writer}, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := writer.Close(); err != nil {
-		t.Fatal(err)
-	}
+	appendFleet(t, path, 4, 99)
 	b.waitFor("a refresh with the appended week", `document.getElementById('csr-detail').textContent !== `+jsString(before))
 	refreshed := drawn(t, b, "2026-W48 after the writer")
 	if same(first, refreshed) {

@@ -95,3 +95,21 @@ func openDashboard(t *testing.T, path string, opts dashboard.Options) *dashboard
 	}
 	return dashboard.New(s, opts)
 }
+
+// appendFleet appends a week (2026-W48) of other users to the store at
+// path through a handle of its own, as a collector would.
+func appendFleet(t *testing.T, path string, users int, seed uint64) {
+	t.Helper()
+	w, err := store.Open(context.Background(), store.Options{Path: path, MustExist: true, Now: func() time.Time { return fleetEnd }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := fleet.DefaultParams()
+	p.Users, p.Days, p.End, p.Seed = users, 7, fleetEnd, seed
+	if _, err := fleet.Run(context.Background(), p, filepath.Join(t.TempDir(), "users"), fleet.Sink{Store: w}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -51,6 +51,13 @@ type Server struct {
 
 	mu    sync.Mutex
 	cache map[[2]time.Time]cached
+	span  cachedSpan
+}
+
+type cachedSpan struct {
+	at          time.Time
+	first, last time.Time
+	ok          bool
 }
 
 type cached struct {
@@ -58,9 +65,9 @@ type cached struct {
 	reps map[insights.Segment]insights.Report
 }
 
-// Segments are the dimensions that a filter and /api/metrics take: those
+// segments are the dimensions that a filter and /api/metrics take: those
 // of `caro-insights metrics --by`.
-var Segments = []insights.Segment{insights.SegmentBackend, insights.SegmentPlatform, insights.SegmentRun}
+var segments = []insights.Segment{insights.SegmentBackend, insights.SegmentPlatform, insights.SegmentRun}
 
 // segmentTitles name the dimensions on the page.
 var segmentTitles = map[insights.Segment]string{
@@ -69,8 +76,8 @@ var segmentTitles = map[insights.Segment]string{
 	insights.SegmentRun:      "First run",
 }
 
-// ErrBadRequest marks the errors that are the request's fault (400).
-var ErrBadRequest = errors.New("bad request")
+// errBadRequest marks the errors that are the request's fault (400).
+var errBadRequest = errors.New("bad request")
 
 // New returns the dashboard of s.
 func New(s *store.Store, opts Options) *Server {
@@ -167,26 +174,26 @@ func (d *Server) apiDashboard(w http.ResponseWriter, r *http.Request) {
 // else 500.
 func fail(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
-	if errors.Is(err, ErrBadRequest) {
+	if errors.Is(err, errBadRequest) {
 		code = http.StatusBadRequest
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
-	msg := strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": ")
+	msg := strings.TrimPrefix(err.Error(), errBadRequest.Error()+": ")
 	fmt.Fprintln(w, msg)
 }
 
 func badRequest(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrBadRequest}, args...)...)
+	return fmt.Errorf("%w: "+format, append([]any{errBadRequest}, args...)...)
 }
 
 // parseSegment reads a segment dimension: "" (the whole population) or
-// one of Segments.
+// one of segments.
 func parseSegment(s string) (insights.Segment, error) {
 	if s == "" {
 		return insights.SegmentNone, nil
 	}
-	for _, seg := range Segments {
+	for _, seg := range segments {
 		if insights.Segment(s) == seg {
 			return seg, nil
 		}
@@ -195,8 +202,8 @@ func parseSegment(s string) (insights.Segment, error) {
 }
 
 func segmentList() string {
-	names := make([]string, len(Segments))
-	for i, s := range Segments {
+	names := make([]string, len(segments))
+	for i, s := range segments {
 		names[i] = string(s)
 	}
 	return strings.Join(names, ", ")
@@ -208,7 +215,7 @@ type weekSpan struct{ first, last time.Time }
 
 // weeks reads the span of weeks with data, to the current week.
 func (d *Server) weeks(ctx context.Context) (weekSpan, error) {
-	first, last, ok, err := insights.DataSpan(ctx, d.store)
+	first, last, ok, err := d.dataSpan(ctx)
 	if err != nil {
 		return weekSpan{}, err
 	}
@@ -221,6 +228,28 @@ func (d *Server) weeks(ctx context.Context) (weekSpan, error) {
 		sp.last = now
 	}
 	return sp, nil
+}
+
+// dataSpan is insights.DataSpan, kept for CacheFor.
+func (d *Server) dataSpan(ctx context.Context) (first, last time.Time, ok bool, err error) {
+	now := time.Now()
+	if d.opts.CacheFor > 0 {
+		d.mu.Lock()
+		c := d.span
+		d.mu.Unlock()
+		if !c.at.IsZero() && now.Sub(c.at) < d.opts.CacheFor {
+			return c.first, c.last, c.ok, nil
+		}
+	}
+	if first, last, ok, err = insights.DataSpan(ctx, d.store); err != nil {
+		return first, last, ok, err
+	}
+	if d.opts.CacheFor > 0 {
+		d.mu.Lock()
+		d.span = cachedSpan{now, first, last, ok}
+		d.mu.Unlock()
+	}
+	return first, last, ok, nil
 }
 
 // parse reads a week of the span; "" is the last.
@@ -268,7 +297,7 @@ func weekEnd(monday, now time.Time) time.Time {
 }
 
 // reports are the figures of [from, to) for the whole population and
-// each dimension of Segments, kept for CacheFor.
+// each dimension of segments, kept for CacheFor.
 func (d *Server) reports(ctx context.Context, from, to time.Time) (map[insights.Segment]insights.Report, error) {
 	key := [2]time.Time{from, to}
 	now := time.Now()
@@ -280,7 +309,7 @@ func (d *Server) reports(ctx context.Context, from, to time.Time) (map[insights.
 			return c.reps, nil
 		}
 	}
-	reps, err := insights.ComputeBy(ctx, d.store, from, to, append([]insights.Segment{insights.SegmentNone}, Segments...)...)
+	reps, err := insights.ComputeBy(ctx, d.store, from, to, append([]insights.Segment{insights.SegmentNone}, segments...)...)
 	if err != nil {
 		return nil, err
 	}

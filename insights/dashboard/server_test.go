@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"caro.sh/telemetry/insights/dashboard"
 )
@@ -95,5 +96,35 @@ func TestEveryFilterValueRedrawsTheCharts(t *testing.T) {
 					seg.Headline.Denominator, all.Headline.Denominator)
 			}
 		}
+	}
+}
+
+// TestFiguresAreKeptForCacheFor: within CacheFor a view is not read from
+// the store again (a room of open pages costs one read); without it,
+// every view shows what the store holds now.
+func TestFiguresAreKeptForCacheFor(t *testing.T) {
+	path := fleetStore(t)
+	cached := httptest.NewServer(openDashboard(t, path, dashboard.Options{CacheFor: time.Hour}))
+	defer cached.Close()
+	fresh := httptest.NewServer(openDashboard(t, path, dashboard.Options{}))
+	defer fresh.Close()
+	csr := func(srv *httptest.Server) int64 {
+		var v dashboard.View
+		_, _, body := get(t, srv.URL+"/api/dashboard?week=2026-W48")
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		return v.Headline.Denominator
+	}
+	before := csr(cached)
+	if got := csr(fresh); got != before {
+		t.Fatalf("the two servers disagree before any write: %d and %d", before, got)
+	}
+	appendFleet(t, path, 3, 77)
+	if got := csr(cached); got != before {
+		t.Errorf("within CacheFor, the view changed from %d to %d generated commands", before, got)
+	}
+	if got := csr(fresh); got == before {
+		t.Errorf("without a cache, the view still has %d generated commands after the writer's", got)
 	}
 }

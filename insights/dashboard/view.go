@@ -156,7 +156,7 @@ func (d *Server) view(ctx context.Context, week, segment, value string) (View, e
 	v := View{Week: isoWeek(sel), From: sel.Format(time.DateOnly), Weeks: span.list(), Segment: string(seg),
 		Value: value, Key: insights.SegmentAll, Refresh: int(d.opts.Refresh / time.Second)}
 	v.To = weekEnd(sel, now).AddDate(0, 0, -1).Format(time.DateOnly)
-	for _, s := range Segments {
+	for _, s := range segments {
 		f := Filter{Segment: string(s), Title: segmentTitles[s]}
 		seen := map[string]bool{}
 		for _, r := range reps {

@@ -52,6 +52,11 @@
     }
     if (!resp.ok) {
       setStatus(text.trim(), true);
+      // A stale link (a week or value no longer there): offer the default view.
+      const a = el('a');
+      a.href = location.pathname;
+      a.textContent = ' Show the current week, all users';
+      document.getElementById('status').append(a);
       return;
     }
     const view = JSON.parse(text);
