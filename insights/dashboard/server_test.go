@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/insights"
 	"caro.sh/telemetry/insights/dashboard"
+	"caro.sh/telemetry/insights/fleet"
+	"caro.sh/telemetry/internal/pgtest"
+	"caro.sh/telemetry/store"
 )
 
 func get(t *testing.T, url string) (int, http.Header, string) {
@@ -126,5 +131,41 @@ func TestFiguresAreKeptForCacheFor(t *testing.T) {
 	}
 	if got := csr(fresh); got == before {
 		t.Errorf("without a cache, the view still has %d generated commands after the writer's", got)
+	}
+}
+
+// TestServesAPostgreSQLStore: the same dashboard over the PostgreSQL
+// store, where /api/metrics is Compute's report as metrics prints it.
+func TestServesAPostgreSQLStore(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Options{DSN: pgtest.Start(t).DSN(), Now: func() time.Time { return fleetEnd }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := fleet.DefaultParams()
+	p.Users, p.Days, p.End, p.Seed = 6, 14, fleetEnd, 5
+	if _, err := fleet.Run(ctx, p, t.TempDir(), fleet.Sink{Store: s}, 2); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(dashboard.New(s, dashboard.Options{Now: func() time.Time { return now }}))
+	defer srv.Close()
+	code, _, body := get(t, srv.URL+"/api/metrics?week=2026-W47&segment=platform")
+	rep, err := insights.Compute(ctx, s, time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC),
+		insights.SegmentPlatform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	if err := rep.WriteJSON(&want); err != nil {
+		t.Fatal(err)
+	}
+	if code != 200 || body != want.String() {
+		t.Errorf("/api/metrics: %d\n%s\nwant\n%s", code, body, want.String())
+	}
+	var v dashboard.View
+	_, _, body = get(t, srv.URL+"/api/dashboard?week=2026-W48&segment=backend&value=static")
+	if err := json.Unmarshal([]byte(body), &v); err != nil || len(v.Charts) != 11 || v.Headline.Denominator == 0 {
+		t.Errorf("/api/dashboard: %v, %d charts, CSR of %d commands: %.300s", err, len(v.Charts), v.Headline.Denominator, body)
 	}
 }
