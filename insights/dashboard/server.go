@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,15 +66,35 @@ type cached struct {
 	reps map[insights.Segment]insights.Report
 }
 
-// segments are the dimensions that a filter and /api/metrics take: those
-// of `caro-insights metrics --by`.
-var segments = []insights.Segment{insights.SegmentBackend, insights.SegmentPlatform, insights.SegmentRun}
+// segments are the dimensions that a filter and /api/metrics take: the
+// spec's segments of the north star (CSR: backend, platform, first run,
+// as `caro-insights metrics --by`) and of the inference latency (P95:
+// backend, model size, platform, where insights defines them).
+var segments = func() []insights.Segment {
+	var out []insights.Segment
+	for _, name := range []string{"csr", "inference_p95"} {
+		d, _ := insights.DefOf(name)
+		for _, s := range d.Segments {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}()
 
-// segmentTitles name the dimensions on the page.
-var segmentTitles = map[insights.Segment]string{
-	insights.SegmentBackend:  "Backend",
-	insights.SegmentPlatform: "Platform",
-	insights.SegmentRun:      "First run",
+// segmentTitle names a dimension on the page.
+func segmentTitle(s insights.Segment) string {
+	switch s {
+	case insights.SegmentBackend:
+		return "Backend"
+	case insights.SegmentPlatform:
+		return "Platform"
+	case insights.SegmentRun:
+		return "First run"
+	}
+	t := strings.ReplaceAll(string(s), "_", " ")
+	return strings.ToUpper(t[:1]) + t[1:]
 }
 
 // errBadRequest marks the errors that are the request's fault (400).

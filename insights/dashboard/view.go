@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -157,13 +158,12 @@ func (d *Server) view(ctx context.Context, week, segment, value string) (View, e
 		Value: value, Key: insights.SegmentAll, Refresh: int(d.opts.Refresh / time.Second)}
 	v.To = weekEnd(sel, now).AddDate(0, 0, -1).Format(time.DateOnly)
 	for _, s := range segments {
-		f := Filter{Segment: string(s), Title: segmentTitles[s]}
+		f := Filter{Segment: string(s), Title: segmentTitle(s)}
 		seen := map[string]bool{}
 		for _, r := range reps {
-			rep := r[s]
-			for _, m := range rep.Segments("platform_share", s) {
-				_, val, _ := strings.Cut(m.Segment, "=")
-				if !seen[val] {
+			for _, m := range r[s].Metrics {
+				dim, val, ok := strings.Cut(m.Segment, "=")
+				if ok && insights.Segment(dim) == s && !seen[val] {
 					seen[val] = true
 					f.Values = append(f.Values, val)
 				}
@@ -200,6 +200,9 @@ func (d *Server) view(ctx context.Context, week, segment, value string) (View, e
 					c.Definition += "; "
 				}
 				c.Definition += def.Definition
+				if seg != insights.SegmentNone && !slices.Contains(def.Segments, seg) {
+					c.Definition += " (not broken down by " + strings.ToLower(segmentTitle(seg)) + ": no figures)"
+				}
 				s := Series{Label: def.Title}
 				if len(spec.metrics) == 1 {
 					s.Label = seriesLabel(v.Key, def.Title)
@@ -247,12 +250,14 @@ func reviewClock(monday, now time.Time) time.Time {
 func sharesChart(spec chartSpec, c Chart, reps []map[insights.Segment]insights.Report, seg insights.Segment,
 	cur insights.Report) Chart {
 	def, _ := insights.DefOf("platform_share")
+	// By the filter's dimension, or the platform when the distribution
+	// is not broken down by it.
 	dim := seg
-	if dim == insights.SegmentNone {
+	if !slices.Contains(def.Segments, dim) {
 		dim = insights.SegmentPlatform
 	}
 	c.Type = "bar"
-	c.Title = def.Title + " by " + strings.ToLower(segmentTitles[dim])
+	c.Title = def.Title + " by " + strings.ToLower(segmentTitle(dim))
 	c.Definition = def.Definition
 	var vals []string
 	seen := map[string]bool{}
