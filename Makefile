@@ -15,7 +15,7 @@ OTELCOL     := $(CURDIR)/_build/otelcol-caro
 OTELCOL_SRC := builder-config.yaml go.mod go.sum \
 	$(shell find . -name '*.go' -not -path './_build/*' -not -path './bin/*' -not -name '*_test.go' 2>/dev/null)
 
-.PHONY: run run-local run-replicas dashboard test test-deps bench vet fmt-check build clean otelcol
+.PHONY: run run-local run-replicas dashboard test test-deps bench soak vet fmt-check build clean otelcol
 
 ## build: the caro and caro-insights CLIs into bin/
 build:
@@ -52,11 +52,20 @@ dashboard: build
 RACE_PKGS := ./event/... ./exporter/... ./internal/cli/... ./internal/safety/... ./processor/... \
 	./receiver/... ./sdk/... ./store/... ./upload/...
 
-## test: vet, formatting and every test (the collector's end-to-end tests run the real otelcol-caro),
-## the packages with goroutines under -race
-test: vet fmt-check otelcol test-deps
+## test: vet, formatting and every test (the collector's end-to-end tests run the real otelcol-caro,
+## and the stock collector as the stack the gateway forwards to), the packages with goroutines under -race
+test: vet fmt-check otelcol $(STOCK) test-deps
 	OTELCOL_CARO=$(OTELCOL) $(GO) test -count=1 -race $(RACE_PKGS)
-	OTELCOL_CARO=$(OTELCOL) $(GO) test -count=1 $$($(GO) list $(PKGS) | grep -vxF "$$($(GO) list $(RACE_PKGS))")
+	OTELCOL_CARO=$(OTELCOL) OTELCOL_STOCK=$(STOCK) $(GO) test -count=1 \
+		$$($(GO) list $(PKGS) | grep -vxF "$$($(GO) list $(RACE_PKGS))")
+
+## soak: the gateway under caro-loadgen's sessions for SOAK (default 10m) while it is SIGKILLed and
+## restarted and the stack it forwards to goes down and up; prints events sent, acknowledged,
+## stored, forwarded and lost (must be 0), and its peak RSS and open files over time
+SOAK ?= 10m
+soak: otelcol $(STOCK)
+	OTELCOL_CARO=$(OTELCOL) OTELCOL_STOCK=$(STOCK) SOAK=$(SOAK) $(GO) test -count=1 -run '^TestSoak$$' -v \
+		-timeout 2h ./e2e/collector
 
 ## otelcol: install ocb $(OCB_VERSION) into bin/ and build _build/otelcol-caro
 otelcol: $(OTELCOL)
@@ -84,7 +93,8 @@ bench: otelcol $(STOCK) test-deps
 	OTELCOL_CARO=$(OTELCOL) OTELCOL_STOCK=$(STOCK) $(GO) test -run '^$$' -bench SideBySide -benchtime 1x \
 		-count=1 -timeout 30m ./e2e/collector
 
-# make bench only: contrib's redaction processor in a stock distribution.
+# The stock collector: contrib's redaction processor for make bench, and the
+# stack that the gateway forwards to in the tests and make soak.
 $(STOCK): $(OCB_STAMP) bench/builder-config.stock.yaml
 	mkdir -p $(dir $(STOCK)) # ocb does not create the output's parent
 	$(OCB) --config bench/builder-config.stock.yaml

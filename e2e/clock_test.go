@@ -4,19 +4,18 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/internal/cli"
+	"caro.sh/telemetry/internal/clocktest"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/sdk"
 )
@@ -30,22 +29,7 @@ import (
 // HTTP receiver on 127.0.0.1 are real.
 
 // clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
+type clock = clocktest.Clock
 
 // inProcess runs caro's Main in this process, in h, with clock c. A
 // scheduled upload is not started as a process: it is noted, and
@@ -153,7 +137,7 @@ func TestFaultClockJumpsNeitherUploadTwiceNorLoseEventsAndKeepSessionIDsAndReten
 	rv := newReceiver(t)
 	h := uploadHome(t, fmt.Sprintf("enabled = true\nendpoint = %q\n", rv.URL))
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	p := &inProcess{h: h, c: &clock{t: t0}, machine: "clock-jumps"}
+	p := &inProcess{h: h, c: clocktest.New(t0), machine: "clock-jumps"}
 
 	recorded := map[string]string{} // event id -> session id
 	phase := map[string]string{}    // event id -> step
@@ -213,20 +197,7 @@ func TestFaultClockJumpsNeitherUploadTwiceNorLoseEventsAndKeepSessionIDsAndReten
 	p.c.Set(t0.Add(26*time.Hour + 8*24*time.Hour))
 	last := p.record(t)
 	p.main(t, "telemetry", "show")
-	ctx := context.Background()
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool(), Now: p.c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
-	kept, err := sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sp.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kept, st, _ := readSpool(t, h, p.c.Now)
 	if purged == 0 || st.Counters[sqlitespool.CounterPurgedAge] < int64(purged) {
 		t.Errorf("%d events pending at the forward jump were not uploaded, purged_age is %d: each must be counted", purged, st.Counters[sqlitespool.CounterPurgedAge])
 	}

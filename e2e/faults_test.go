@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,25 +161,12 @@ func checkUnhurt(t *testing.T, what, wantOut string, wantCode int, out, stderr s
 // fewer ids than events), their count, its counters and what Open said.
 func spoolCount(t *testing.T, h home) (ids map[string]bool, n int, counters map[string]int64, recovered string) {
 	t.Helper()
-	ctx := context.Background()
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
-	evs, err := sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sp.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	evs, st, recovered := readSpool(t, h, nil)
 	ids = map[string]bool{}
 	for _, e := range evs {
 		ids[e.EventID] = true
 	}
-	return ids, len(evs), st.Counters, sp.Recovered()
+	return ids, len(evs), st.Counters, recovered
 }
 
 // eventsPerRun is how many events one `caro "list files"` records.
@@ -427,26 +413,13 @@ func stagedIDs(t *testing.T, h home) map[string]bool {
 // plus env), and fails the test if the process died of a signal.
 func (h home) runVia(t *testing.T, env []string, bin string, args ...string) (stdout, stderr string, code int, took time.Duration) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = h.dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + h.dir, "XDG_CONFIG_HOME=" + h.config,
-		"XDG_CACHE_HOME=" + h.cache, "SHELL=/bin/sh", "LANG=C.UTF-8"}, env...)
-	cmd.Stdin = strings.NewReader("")
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	took = time.Since(start)
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	stdout, stderr, code, took, exit := h.runBin(t, env, bin, args...)
+	if exit != nil {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			t.Errorf("caro %q was killed by %v", args, ws.Signal())
 		}
-	} else if err != nil {
-		t.Fatalf("run caro %q: %v", args, err)
 	}
-	return out.String(), errb.String(), code, took
+	return stdout, stderr, code, took
 }
 
 // readOnly makes dir read-only for caro: a read-only bind mount where this

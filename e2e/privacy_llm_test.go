@@ -63,17 +63,10 @@ func (f *fakeLLM) serve(w http.ResponseWriter, r *http.Request, release chan str
 		http.NotFound(w, r)
 		return
 	}
-	var req struct {
-		Model    string `json:"model"`
-		Messages []struct {
-			Role, Content string
-		} `json:"messages"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
-		http.Error(w, "bad request", http.StatusBadRequest)
+	model, prompt, ok := readChat(w, r)
+	if !ok {
 		return
 	}
-	prompt := req.Messages[len(req.Messages)-1].Content
 	n := f.calls.Add(1)
 	w.Header().Set("Content-Type", "application/json")
 	switch llmMode(f.mode.Load()) {
@@ -88,12 +81,11 @@ func (f *fakeLLM) serve(w http.ResponseWriter, r *http.Request, release chan str
 		f.fail(w, vllm, prompt, n)
 		return
 	case llmSleeper:
-		f.answer(w, vllm, req.Model, quoted(prompt)+" >/dev/null; sleep 30", n)
+		f.answer(w, vllm, model, quoted(prompt)+" >/dev/null; sleep 30", n)
 		return
 	}
 	// Every other answer names the request as its model, and wraps the
 	// command in prose and a fence as chatty models do.
-	model := req.Model
 	if n%2 == 0 {
 		model = prompt
 	}

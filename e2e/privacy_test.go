@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/internal/otelcoltest"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/sdk"
 )
@@ -128,19 +129,13 @@ func ollamaServer(t testing.TB) *httptest.Server {
 			http.NotFound(w, r)
 			return
 		}
-		var req struct {
-			Model    string `json:"model"`
-			Messages []struct {
-				Role, Content string
-			} `json:"messages"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
-			http.Error(w, "bad request", http.StatusBadRequest)
+		model, prompt, ok := readChat(w, r)
+		if !ok {
 			return
 		}
 		json.NewEncoder(w).Encode(map[string]any{
-			"model":             req.Model,
-			"message":           map[string]string{"role": "assistant", "content": quoted(req.Messages[len(req.Messages)-1].Content) + " >/dev/null"},
+			"model":             model,
+			"message":           map[string]string{"role": "assistant", "content": quoted(prompt) + " >/dev/null"},
 			"done":              true,
 			"prompt_eval_count": 45,
 			"eval_count":        23,
@@ -148,6 +143,23 @@ func ollamaServer(t testing.TB) *httptest.Server {
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// readChat reads a chat request, Ollama's or OpenAI's (the same JSON in
+// the parts these servers use): the model and the last message's text. It
+// answers 400 and returns false when the body is not one.
+func readChat(w http.ResponseWriter, r *http.Request) (model, prompt string, ok bool) {
+	var req struct {
+		Model    string `json:"model"`
+		Messages []struct {
+			Role, Content string
+		} `json:"messages"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return "", "", false
+	}
+	return req.Model, req.Messages[len(req.Messages)-1].Content, true
 }
 
 // quoted is a harmless command that carries text: printf of it,
@@ -197,6 +209,11 @@ type place struct {
 	data []byte
 	// skip, when set, says why the place could not be looked at.
 	skip string
+	// binary marks a database file: there a schema word (an enum value)
+	// stands right next to the bytes of a number or a record header, so a
+	// window that is a schema word but for its first or last character is
+	// that adjacency, not a leak.
+	binary bool
 }
 
 // generatedIDs match the identifiers telemetry makes itself (generation
@@ -271,7 +288,7 @@ func TestNoInputReachesTelemetry(t *testing.T) {
 		t.Fatalf("%d prompts, want at least 100", len(prompts))
 	}
 	llm := newFakeLLM(t)
-	otelcol := otelcolBinary()
+	otelcol := otelcoltest.Path(t)
 
 	control, _ := session(t, "control", llm, otelcol, benignPrompts, benignModels)
 	var baseline []byte
@@ -310,6 +327,9 @@ func TestNoInputReachesTelemetry(t *testing.T) {
 			}
 			leaks := map[string]bool{}
 			for _, w := range windows {
+				if p.binary && (inVocabulary(w[1:], vocab) || inVocabulary(w[:len(w)-1], vocab)) {
+					continue
+				}
 				if bytes.Contains(p.data, []byte(w)) {
 					leaks[w] = true
 				}

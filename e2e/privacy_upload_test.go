@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -14,12 +13,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,8 +25,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/internal/otelcoltest"
 	"caro.sh/telemetry/internal/otlptest"
-	"caro.sh/telemetry/store"
 )
 
 // session runs prompts and models through every path in a new home, then
@@ -77,7 +74,7 @@ func session(t *testing.T, label string, llm *fakeLLM, otelcol string, prompts, 
 			spool = append(spool, b...)
 		}
 	}
-	add("spool files", spool)
+	places = append(places, place{name: "spool files", data: spool, binary: true})
 	toWire, toCollector := copyHome(t, h), copyHome(t, h)
 
 	exportPath := filepath.Join(h.dir, "export.json.gz")
@@ -97,28 +94,28 @@ func session(t *testing.T, label string, llm *fakeLLM, otelcol string, prompts, 
 
 	if otelcol == "" {
 		skip := fmt.Sprintf("%s is not set: the collector's store is not searched (run `make test`, or `make otelcol` and set %s=_build/otelcol-caro)",
-			otelcolEnv, otelcolEnv)
+			otelcoltest.BinEnv, otelcoltest.BinEnv)
 		for _, name := range []string{"collector store (events)", "collector store (SQLite files)", "collector log"} {
 			places = append(places, place{name: name, skip: skip})
 		}
 	} else {
-		col := startOtelcol(t, otelcol)
-		flushTo(t, toCollector, "http://"+col.otlp)
-		col.stop(t)
-		events, n := dumpStore(t, col.store)
+		col := otelcoltest.Start(t, otelcol, filepath.Join("..", "collector-config", "local.yaml"))
+		flushTo(t, toCollector, "http://"+col.OTLP)
+		col.Stop(t)
+		events, n := dumpStore(t, col.Store)
 		if n == 0 {
-			t.Errorf("the collector stored none of the %d events:\n%s", len(shown), col.output())
+			t.Errorf("the collector stored none of the %d events:\n%s", len(shown), col.Out)
 		}
 		t.Logf("%s: the collector stored %d of the %d events", label, n, len(shown))
 		var files []byte
-		for _, f := range []string{col.store, col.store + "-wal"} {
+		for _, f := range []string{col.Store, col.Store + "-wal"} {
 			if b, err := os.ReadFile(f); err == nil {
 				files = append(files, b...)
 			}
 		}
 		add("collector store (events)", events)
-		add("collector store (SQLite files)", files)
-		add("collector log", []byte(col.output()))
+		places = append(places, place{name: "collector store (SQLite files)", data: files, binary: true})
+		add("collector log", []byte(col.Out.String()))
 	}
 
 	ids := sessionIDs(t, h, started)
@@ -320,117 +317,11 @@ func anyText(v *commonpb.AnyValue) string {
 	return ""
 }
 
-// otelcolEnv names the otelcol-caro binary; `make test` sets it.
-const otelcolEnv = "OTELCOL_CARO"
-
-func otelcolBinary() string { return os.Getenv(otelcolEnv) }
-
-// otelcolCaro is the real collector distribution running
-// collector-config/local.yaml on free loopback ports, its store a file of
-// the test's. It is also the writer of its own output.
-type otelcolCaro struct {
-	otlp, health, store string
-	cmd                 *exec.Cmd
-	done                chan error
-
-	mu  sync.Mutex
-	out bytes.Buffer
-}
-
-func startOtelcol(t *testing.T, bin string) *otelcolCaro {
-	t.Helper()
-	if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		t.Fatalf("%s=%s but there is no executable there (%v): `make otelcol` builds it", otelcolEnv, bin, err)
-	}
-	config, err := filepath.Abs(filepath.Join("..", "collector-config", "local.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &otelcolCaro{otlp: loopbackAddr(t), health: loopbackAddr(t),
-		store: filepath.Join(t.TempDir(), "caro.db"), done: make(chan error, 1)}
-	_, metricsPort, _ := net.SplitHostPort(loopbackAddr(t))
-	c.cmd = exec.Command(bin, "--config", config)
-	c.cmd.Env = append(os.Environ(), "CARO_OTLP_ENDPOINT="+c.otlp, "CARO_EVENTS_ENDPOINT="+loopbackAddr(t),
-		"CARO_HEALTH_ENDPOINT="+c.health, "CARO_METRICS_PORT="+metricsPort, "CARO_STORE="+c.store)
-	c.cmd.Stdout, c.cmd.Stderr = c, c
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.done <- c.cmd.Wait() }()
-	t.Cleanup(func() { c.stop(t) })
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if resp, err := http.Get("http://" + c.health + "/"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c
-			}
-		}
-		select {
-		case err := <-c.done:
-			c.done <- err
-			t.Fatalf("otelcol-caro exited before it was ready (%v):\n%s", err, c.output())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("otelcol-caro not healthy after 60 s:\n%s", c.output())
-		}
-	}
-}
-
-func (c *otelcolCaro) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.out.Write(p)
-}
-
-func (c *otelcolCaro) output() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.out.String()
-}
-
-// stop sends SIGTERM (the store is closed, its WAL checkpointed) and
-// waits, then kills.
-func (c *otelcolCaro) stop(t *testing.T) {
-	if c.cmd.ProcessState != nil {
-		return
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-c.done:
-		c.done <- err
-	case <-time.After(15 * time.Second):
-		_ = c.cmd.Process.Kill()
-		c.done <- <-c.done
-		t.Errorf("otelcol-caro did not stop on SIGTERM:\n%s", c.output())
-	}
-}
-
-// loopbackAddr returns a loopback address with a port free a moment ago.
-func loopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // dumpStore reads every event of a collector's store through package
 // store, as caro-insights does, and writes each with all its fields.
 func dumpStore(t *testing.T, path string) (text []byte, events int) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Path: path, MustExist: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	evs, err := st.Pending(ctx, 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
+	evs := otelcoltest.Events(t, path)
 	var b bytes.Buffer
 	for _, ev := range evs {
 		fmt.Fprintf(&b, "%s %s %s", ev.UID, ev.Name, ev.Time.UTC().Format(event.TimestampLayout))

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -193,7 +194,16 @@ func (h home) uploadLog() string { return h.spool() + ".upload.log" }
 // benchmarks alike; it returns how long the process took.
 func (h home) run(tb testing.TB, env []string, args ...string) (stdout, stderr string, code int, took time.Duration) {
 	tb.Helper()
-	cmd := exec.Command(caroBin, args...)
+	stdout, stderr, code, took, _ = h.runBin(tb, env, caroBin, args...)
+	return stdout, stderr, code, took
+}
+
+// runBin runs bin with args as caro is run in h (its environment with
+// SHELL=/bin/sh, plus env; stdin empty). Besides what run returns, it
+// returns the exit error of a process that did not exit 0.
+func (h home) runBin(tb testing.TB, env []string, bin string, args ...string) (stdout, stderr string, code int, took time.Duration, exit *exec.ExitError) {
+	tb.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = h.dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + h.dir, "XDG_CONFIG_HOME=" + h.config,
 		"XDG_CACHE_HOME=" + h.cache, "SHELL=/bin/sh", "LANG=C.UTF-8"}, env...)
@@ -203,12 +213,12 @@ func (h home) run(tb testing.TB, env []string, args ...string) (stdout, stderr s
 	start := time.Now()
 	err := cmd.Run()
 	took = time.Since(start)
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
 	} else if err != nil {
 		tb.Fatalf("run caro %q: %v", args, err)
 	}
-	return out.String(), errb.String(), code, took
+	return out.String(), errb.String(), code, took, exit
 }
 
 var uploadPID = regexp.MustCompile(`scheduled upload: .*, pid (\d+)`)
@@ -505,18 +515,30 @@ func TestAirGappedNeverConnects(t *testing.T) {
 
 func listSpool(t testing.TB, h home) []sqlitespool.Event {
 	t.Helper()
+	evs, _, _ := readSpool(t, h, nil)
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	return evs
+}
+
+// readSpool opens h's spool as the next `caro telemetry` command would,
+// on the clock now (nil: the real one), and returns every event,
+// transmitted or not, the stats and what Open recovered. The spool is
+// closed again before it returns.
+func readSpool(t testing.TB, h home, now func() time.Time) (evs []sqlitespool.Event, st sqlitespool.Stats, recovered string) {
+	t.Helper()
 	ctx := context.Background()
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool()})
+	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sp.Close()
-	evs, err := sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
-	if err != nil {
+	if evs, err = sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true}); err != nil {
 		t.Fatal(err)
 	}
-	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
-	return evs
+	if st, err = sp.Stats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return evs, st, sp.Recovered()
 }
 
 func readFile(path string) string {

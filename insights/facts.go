@@ -21,7 +21,7 @@ type fact struct {
 	Arch    string
 	Shell   string
 	Run     string // "first" or "returning" or "unknown"
-	Extra   string // "risk_level=high", "category=io_error" or ""
+	Extra   string // "risk_level=high", "category=io_error", "model_name=qwen2.5-coder:7b", the features, or ""
 	V       int64
 	N       int64
 }
@@ -40,6 +40,11 @@ const (
 	factActiveIDs     = "active_ids"
 	distTTFC          = "ttfc_ms"
 	distInference     = "inference_ms"
+	// factFeatures are caro runs by the features they used, all in one
+	// text ("backend:ollama safety_level:strict ..."); dayRows splits them
+	// into factFeature, one per feature.
+	factFeatures = "features"
+	factFeature  = "feature"
 )
 
 // factsTemplate is the one SQL over raw events. ?1 and ?2 bound event_time
@@ -61,8 +66,8 @@ WITH sess AS MATERIALIZED (
 -- Every field a metric reads, extracted once per event: gid the
 -- generation, b2 the backend_used of a generation or the backend of an
 -- error, v a generation's inference time or a session's TTFC, cat a
--- block's risk level or an error's category, f1 blocked / retried /
--- inference error, f2 overridden / executed.
+-- block's risk level, an error's category or a generation's model, f1
+-- blocked / retried / inference error, f2 overridden / executed.
 ev AS MATERIALIZED (
 	SELECT {day} AS day, e.event_type AS type, e.session_id AS sid,
 		coalesce(s.backend, 'unknown') AS backend, coalesce(s.os, 'unknown') AS os,
@@ -75,7 +80,8 @@ ev AS MATERIALIZED (
 		CASE e.event_type WHEN 'command.generated' THEN @inference_ms
 			WHEN 'session.end' THEN @ttfc_ms END AS v,
 		CASE e.event_type WHEN 'safety.triggered' THEN 'risk_level=' || @risk_level
-			WHEN 'error.occurred' THEN 'category=' || @error_category END AS cat,
+			WHEN 'error.occurred' THEN 'category=' || @error_category
+			WHEN 'command.generated' THEN 'model_name=' || @model_name END AS cat,
 		CASE e.event_type WHEN 'safety.triggered' THEN @action = 'blocked'
 			WHEN 'session.end' THEN coalesce(@retries, 0) > 0
 			WHEN 'error.occurred' THEN @component = 'inference' END AS f1,
@@ -87,7 +93,7 @@ ev AS MATERIALIZED (
 		AND e.event_time >= {1} AND e.event_time < {2}
 ),
 gen AS MATERIALIZED (
-	SELECT day, gid, b2 AS used, v AS ms, os, arch, shell, run FROM ev WHERE type = 'command.generated'
+	SELECT day, gid, b2 AS used, v AS ms, cat AS model, os, arch, shell, run FROM ev WHERE type = 'command.generated'
 ),
 unmodified AS MATERIALIZED (
 	SELECT DISTINCT @generation AS gid FROM events e
@@ -131,7 +137,20 @@ UNION ALL
 SELECT day, 'ttfc_ms', backend, os, arch, shell, run, '', v, count(*)
 	FROM ev WHERE type = 'session.end' AND v IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7, 9
 UNION ALL
-SELECT day, 'inference_ms', used, os, arch, shell, run, '', ms, count(*) FROM gen GROUP BY 1, 3, 4, 5, 6, 7, 9
+SELECT day, 'inference_ms', used, os, arch, shell, run, model, ms, count(*) FROM gen GROUP BY 1, 3, 4, 5, 6, 7, 8, 9
+UNION ALL
+-- Features (the decision framework's "feature unused"), apart from the rest:
+-- each caro run's configured choices (session.start) and how it ran its
+-- command (command.executed), one text per event, which splitFeatures splits.
+SELECT {day}, 'features', '', '', '', '', '', CASE e.event_type
+		WHEN 'session.start' THEN 'backend:' || coalesce(@primary, '') || ' safety_level:' || coalesce(@safety_level, '')
+			|| ' output_format:' || coalesce(@output_format, '')
+			|| ' fallback:' || CASE WHEN @fallback THEN 'on' ELSE 'off' END
+		ELSE 'execution_mode:' || coalesce(@execution_mode, '') || CASE WHEN @modified THEN ' edit' ELSE '' END END,
+	0, count(*)
+	FROM events e WHERE e.event_type IN ('session.start', 'command.executed')
+		AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 8
 `
 
 // isDist tells the distributions apart from the counts.
@@ -191,6 +210,12 @@ var factFields = map[string]string{
 	"@override":       schema.KeyUserOverride,
 	"@executed":       schema.KeyCommandsExecuted,
 	"@modified":       schema.KeyModifiedBeforeExecution,
+	// Inference P95 by model size, and feature use.
+	"@model_name":     schema.KeyModelName,
+	"@safety_level":   schema.KeySafetyLevel,
+	"@output_format":  schema.KeyOutputFormat,
+	"@fallback":       schema.KeyFallbackEnabled,
+	"@execution_mode": schema.KeyExecutionMode,
 }
 
 // factsSQL is factsTemplate in dialect d, every alias replaced by the

@@ -20,7 +20,8 @@ type SeriesQuery struct {
 	From, To string
 	// Segment is a text expression: "" or "all" for the whole
 	// population, else a dimension (backend, platform, run, ...), of
-	// which Value is the value.
+	// which Value is the value. The dimensions computed in Go (model
+	// size, feature) have no figures here.
 	Segment, Value string
 	// Bucket is a text expression: 'week' sums the days of each ISO week
 	// (from Monday; the first is cut at the window's start), anything
@@ -209,8 +210,10 @@ m_seg AS MATERIALIZED (
 var paramPattern = regexp.MustCompile(`\$[0-9]+`)
 
 // segmentSQL is segValue in SQL: a fact's value on a dimension, over the
-// columns of m_facts (f). Every dimension of Defs must have one
-// (TestEverySegmentHasItsSQL).
+// columns of m_facts (f). The model size (schema.ModelSizeClass of the
+// model's name) and the features (split from one text) are computed in
+// Go, not here: a query by them has no figures. The common segments must
+// have theirs (TestCommonSegmentsHaveTheirSQL).
 var segmentSQL = func() map[Segment]string {
 	m := map[Segment]string{
 		SegmentBackend:   "f.backend",
@@ -220,7 +223,7 @@ var segmentSQL = func() map[Segment]string {
 		SegmentOSBackend: "f.os || '/' || f.backend",
 		SegmentRun:       "f.run",
 	}
-	for _, s := range extraKind {
+	for _, s := range []Segment{SegmentRisk, SegmentCategory} {
 		p := string(s) + "="
 		m[s] = fmt.Sprintf("CASE WHEN substr(f.extra, 1, %d) = %s THEN substr(f.extra, %d) END", len(p), quote(p), len(p)+1)
 	}

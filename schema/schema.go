@@ -337,7 +337,7 @@ var events = []Event{
 			enum(KeyRiskLevel, true, RiskLevels(), "risk level of the command"),
 			enum(KeyPatternCategory, true, PatternCategories(), "high-level category of the matched pattern"),
 			enum(KeyActionTaken, true, ActionsTaken(), "blocked or warned"),
-			flag(KeyUserOverride, false, "whether the user proceeded anyway (-y)"),
+			flag(KeyUserOverride, false, "whether the user ran it anyway: a warned command run, or a block overridden by typing \"yes, run it\""),
 			enum(KeySafetyLevelConfig, false, SafetyLevels(), "configured safety level"),
 		},
 	},

@@ -65,7 +65,10 @@ func openPostgres(ctx context.Context, o Options) (backend, error) {
 	return s, nil
 }
 
-func (s *pgStore) setUp(ctx context.Context, o Options) error {
+// underSchemaLock runs fn in a transaction that holds the schema lock and
+// commits it if fn succeeds, so that replicas changing the schema at once
+// take turns instead of failing each other.
+func (s *pgStore) underSchemaLock(ctx context.Context, fn func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -74,6 +77,36 @@ func (s *pgStore) setUp(ctx context.Context, o Options) error {
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockSchema); err != nil {
 		return err
 	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (s *pgStore) setUp(ctx context.Context, o Options) error {
+	if err := s.underSchemaLock(ctx, func(tx pgx.Tx) error { return createTables(ctx, tx, o) }); err != nil {
+		return err
+	}
+	// Columns a newer schema added: through database/sql, shared with
+	// SQLite.
+	stx, err := s.sqldb.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer stx.Rollback()
+	if _, err := stx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", lockSchema); err != nil {
+		return err
+	}
+	if err := addMissingColumns(ctx, stx, postgresDialect{},
+		"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events'"); err != nil {
+		return err
+	}
+	return stx.Commit()
+}
+
+// createTables creates the tables and indexes that are missing, or fails
+// with ErrNotFound if there is no events table and o.MustExist.
+func createTables(ctx context.Context, tx pgx.Tx, o Options) error {
 	var exists bool
 	if err := tx.QueryRow(ctx, "SELECT to_regclass('events') IS NOT NULL").Scan(&exists); err != nil {
 		return err
@@ -96,24 +129,7 @@ func (s *pgStore) setUp(ctx context.Context, o Options) error {
 			return fmt.Errorf("%w: %s", err, q)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
-	// Columns a newer schema added: through database/sql, shared with
-	// SQLite.
-	stx, err := s.sqldb.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer stx.Rollback()
-	if _, err := stx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", lockSchema); err != nil {
-		return err
-	}
-	if err := addMissingColumns(ctx, stx, postgresDialect{},
-		"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events'"); err != nil {
-		return err
-	}
-	return stx.Commit()
+	return nil
 }
 
 // partitionName is the partition of the expiry day d.
@@ -134,23 +150,18 @@ func (s *pgStore) ensure(ctx context.Context, days []time.Time) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockSchema); err != nil {
-		return err
-	}
-	for _, d := range missing {
-		name := partitionName(d)
-		q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF events FOR VALUES FROM ('%s') TO ('%s')",
-			name, d.Format(time.DateOnly), d.Add(24*time.Hour).Format(time.DateOnly))
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("create partition %s: %w", name, err)
+	err := s.underSchemaLock(ctx, func(tx pgx.Tx) error {
+		for _, d := range missing {
+			name := partitionName(d)
+			q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF events FOR VALUES FROM ('%s') TO ('%s')",
+				name, d.Format(time.DateOnly), d.Add(24*time.Hour).Format(time.DateOnly))
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("create partition %s: %w", name, err)
+			}
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()

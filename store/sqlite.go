@@ -24,7 +24,8 @@ type sqliteStore struct {
 	path      string
 	maxBytes  int64
 	dbh       *sql.DB
-	migrated  string // what setUp migrated, for the log
+	file      os.FileInfo // the file opened, to notice its removal
+	migrated  string      // what setUp migrated, for the log
 	retention map[string]time.Duration
 }
 
@@ -71,6 +72,10 @@ func openSQLite(ctx context.Context, o Options) (backend, error) {
 	db.SetMaxOpenConns(1)
 	s := &sqliteStore{path: path, maxBytes: o.MaxBytes, dbh: db, retention: o.Retention}
 	if err := s.setUp(ctx, o); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if s.file, err = os.Stat(path); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -278,6 +283,12 @@ func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return err
+	}
+	// An open file keeps working after its folder is deleted, and SQLite
+	// commits into it without an error: checked after the commit, so that
+	// nothing committed into a removed file is acknowledged.
+	if fi, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) || err == nil && !os.SameFile(fi, s.file) {
+		return ErrGone
 	}
 	return nil
 }

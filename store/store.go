@@ -89,6 +89,12 @@ func RetentionFor(name string) time.Duration {
 // ErrClosed is returned by calls on a closed Store.
 var ErrClosed = errors.New("store closed")
 
+// ErrGone is returned by Append when a SQLite store's file was removed or
+// replaced while it was open (its folder deleted under a running
+// collector): the commit went into a file no one will read again, so it is
+// not acknowledged. Open the store again to create a new file at its path.
+var ErrGone = errors.New("the store's file was removed or replaced while open")
+
 // ErrNotFound is returned by Open with MustExist when there is no store.
 var ErrNotFound = errors.New("no store")
 

@@ -34,6 +34,13 @@ type session struct {
 
 func startSession(t *testing.T, home, name string, args ...string) *session {
 	t.Helper()
+	return startSessionIn(t, "", home, name, args...)
+}
+
+// startSessionIn is startSession in the working directory dir ("" is the
+// test's own).
+func startSessionIn(t *testing.T, dir, home, name string, args ...string) *session {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +48,7 @@ func startSession(t *testing.T, home, name string, args ...string) *session {
 	cmd := exec.Command(self)
 	cmd.Args = append([]string{name}, args...) // argv[0] selects the entry point
 	cmd.Env = cleanEnv(home)
+	cmd.Dir = dir
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	if err != nil {
 		t.Fatal(err)

@@ -61,6 +61,10 @@ type collector struct {
 	cmd                           *exec.Cmd
 	out                           *syncBuffer
 	done                          chan error
+
+	bin  string   // the binary, config and environment it was started
+	args []string // with, for restart
+	env  []string
 }
 
 type syncBuffer struct {
@@ -94,27 +98,38 @@ func startCollectorWith(t testing.TB, bin, config string, env ...string) *collec
 	t.Helper()
 	c := &collector{
 		otlp: freePort(t), events: freePort(t), health: freePort(t), metrics: freePort(t),
-		store: filepath.Join(t.TempDir(), "store", "caro.db"), out: &syncBuffer{}, done: make(chan error, 1),
+		store: filepath.Join(t.TempDir(), "store", "caro.db"), out: &syncBuffer{},
+		bin: bin, args: []string{"--config", config},
 	}
 	_, metricsPort, _ := net.SplitHostPort(c.metrics)
-	c.cmd = exec.Command(bin, "--config", config)
-	c.cmd.Env = append(os.Environ(),
+	c.env = append(os.Environ(),
 		"CARO_OTLP_ENDPOINT="+c.otlp, "CARO_EVENTS_ENDPOINT="+c.events, "CARO_HEALTH_ENDPOINT="+c.health,
 		"CARO_METRICS_PORT="+metricsPort, "CARO_STORE="+c.store, "CARO_LOG_LEVEL=info")
-	c.cmd.Env = append(c.cmd.Env, env...)
+	c.env = append(c.env, env...)
+	t.Cleanup(func() { c.stop(t) })
+	c.start(t)
+	return c
+}
+
+// start runs the process (again, after a stop or a kill: same ports,
+// same store) and waits for its health check.
+func (c *collector) start(t testing.TB) {
+	t.Helper()
+	c.cmd = exec.Command(c.bin, c.args...)
+	c.cmd.Env = c.env
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
+	c.done = make(chan error, 1)
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { c.done <- c.cmd.Wait() }()
-	t.Cleanup(func() { c.stop(t) })
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get("http://" + c.health + "/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return c
+				return
 			}
 		}
 		select {
@@ -129,6 +144,17 @@ func startCollectorWith(t testing.TB, bin, config string, env ...string) *collec
 	}
 }
 
+// kill sends SIGKILL and waits for the process to be gone.
+func (c *collector) kill(t testing.TB) {
+	t.Helper()
+	if c.cmd.ProcessState != nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	err := <-c.done
+	c.done <- err
+}
+
 // stop sends SIGTERM and waits, then kills.
 func (c *collector) stop(t testing.TB) {
 	if c.cmd.ProcessState != nil {
@@ -136,10 +162,12 @@ func (c *collector) stop(t testing.TB) {
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-c.done:
+	case err := <-c.done:
+		c.done <- err
 	case <-time.After(15 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-c.done
+		err := <-c.done
+		c.done <- err
 		t.Errorf("otelcol-caro did not stop on SIGTERM:\n%s", c.out.String())
 	}
 }
@@ -159,9 +187,25 @@ func (c *collector) alive(t testing.TB) {
 // telemetry whose line starts with name and contains every label given.
 func (c *collector) metric(t testing.TB, name string, labels ...string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + c.metrics + "/metrics")
+	return scrape(t, c.metrics, name, labels...)
+}
+
+// scrape returns the sum of the Prometheus samples served at
+// addr/metrics whose line starts with name and contains every label given.
+func scrape(t testing.TB, addr, name string, labels ...string) float64 {
+	t.Helper()
+	v, err := scrapeErr(addr, name, labels...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return v
+}
+
+// scrapeErr is scrape for a goroutine that may not fail the test.
+func scrapeErr(addr, name string, labels ...string) (float64, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, err
 	}
 	defer resp.Body.Close()
 	var sum float64
@@ -184,7 +228,7 @@ func (c *collector) metric(t testing.TB, name string, labels ...string) float64 
 			sum += v
 		}
 	}
-	return sum
+	return sum, sc.Err()
 }
 
 // rows returns the events of the collector's store, in the order they

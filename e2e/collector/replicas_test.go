@@ -23,7 +23,8 @@ import (
 // to the next replica, until one acknowledges it. It records which
 // batches were acknowledged, and by whom.
 type sender struct {
-	gen *loadgen.Generator
+	gen    *loadgen.Generator
+	client *http.Client // nil: a plain HTTP client
 
 	mu    sync.Mutex
 	acked map[uint64]string // batch index -> the replica that answered 2xx
@@ -48,7 +49,10 @@ func (s *sender) post(t *testing.T, n uint64, urls []string, deadline time.Time)
 		t.Error(err)
 		return false
 	}
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := s.client
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
 	for i := 0; time.Now().Before(deadline); i++ {
 		url := urls[(int(n)+i)%len(urls)]
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))

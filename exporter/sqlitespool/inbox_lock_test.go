@@ -101,12 +101,7 @@ func TestAWriteCutShortSpoilsOnlyItsOwnLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "telemetry.db")
 	s := newInboxSession(t, Options{Path: path})
 	s.emit(schema.EventSessionEnd, t0, kvs(seqEvent(1, t0).Attrs)...)
-	f, err := os.OpenFile(InboxPath(path), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(`{"id":"0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","at":"2026-11-`) // the disk filled up here
-	f.Close()
+	appendCutLine(t, path)                                            // the disk filled up here
 	s.emit(schema.EventSessionEnd, t0, kvs(seqEvent(2, t0).Attrs)...) // space came back
 	sp := openTemp(t, Options{Path: path})
 	got := storedSeqs(t, sp)

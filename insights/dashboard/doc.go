@@ -23,11 +23,13 @@
 // today.
 //
 // A week is one from the first week with data to the current week (or
-// the last week with data, when later); a segment is one of the
-// dimensions that `metrics --by` takes (insights' common segments:
-// backend, platform, run). Anything else gets 400 with what is allowed.
-// A filter shows one segment value at a time (backend=ollama): the
-// metrics are defined per dimension, not for crossings of dimensions.
+// the last week with data, when later); the segment of /api/metrics is one
+// of the dimensions that `metrics --by` takes (backend, platform, run);
+// the page's filters are the spec's segments of CSR and of the inference
+// latency (those and the model size, which only the inference latency is
+// broken down by). Anything else gets 400 with what is allowed. A filter
+// shows one segment value at a time (backend=ollama): the metrics are
+// defined per dimension, not for crossings of dimensions.
 //
 // # Reading a store that is being written
 //

@@ -83,6 +83,10 @@ var segments = func() []insights.Segment {
 	return out
 }()
 
+// bySegments are the dimensions that /api/metrics takes: those of
+// `caro-insights metrics --by`.
+var bySegments = []insights.Segment{insights.SegmentBackend, insights.SegmentPlatform, insights.SegmentRun}
+
 // segmentTitle names a dimension on the page.
 func segmentTitle(s insights.Segment) string {
 	switch s {
@@ -158,7 +162,7 @@ func (d *Server) apiMetrics(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	seg, err := parseSegment(q.Get("segment"))
+	seg, err := parseSegment(q.Get("segment"), bySegments)
 	if err != nil {
 		fail(w, err)
 		return
@@ -209,25 +213,21 @@ func badRequest(format string, args ...any) error {
 }
 
 // parseSegment reads a segment dimension: "" (the whole population) or
-// one of segments.
-func parseSegment(s string) (insights.Segment, error) {
+// one of allowed.
+func parseSegment(s string, allowed []insights.Segment) (insights.Segment, error) {
 	if s == "" {
 		return insights.SegmentNone, nil
 	}
-	for _, seg := range segments {
+	for _, seg := range allowed {
 		if insights.Segment(s) == seg {
 			return seg, nil
 		}
 	}
-	return "", badRequest("segment %q: want one of %s, or none for the whole population", s, segmentList())
-}
-
-func segmentList() string {
-	names := make([]string, len(segments))
-	for i, s := range segments {
+	names := make([]string, len(allowed))
+	for i, s := range allowed {
 		names[i] = string(s)
 	}
-	return strings.Join(names, ", ")
+	return "", badRequest("segment %q: want one of %s, or none for the whole population", s, strings.Join(names, ", "))
 }
 
 // weekSpan is the weeks the dashboard offers: the Mondays of the first

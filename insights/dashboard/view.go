@@ -123,12 +123,12 @@ func (d *Server) view(ctx context.Context, week, segment, value string) (View, e
 	if err != nil {
 		return View{}, err
 	}
-	seg, err := parseSegment(segment)
+	seg, err := parseSegment(segment, segments)
 	if err != nil {
 		return View{}, err
 	}
 	if seg == insights.SegmentNone && value != "" {
-		return View{}, badRequest("value %q without a segment: give segment=%s too", value, segmentList())
+		return View{}, badRequest("value %q without a segment: give its segment too", value)
 	}
 	now := d.opts.Now()
 	// The trend: up to Weeks weeks ending with the selected one, from the

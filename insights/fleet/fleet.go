@@ -24,8 +24,9 @@
 //     run anyway: user_override);
 //   - blocked, with probability BlockRate·(1+RetryRate), so that BlockRate
 //     of all generated commands are blocks: critical risk, or high risk at
-//     the strict level. caro never runs a blocked command, so no block is
-//     ever overridden;
+//     the strict level. The simulated users never override a block (caro
+//     lets a person on a terminal run a high risk command that the strict
+//     level blocked), so the fleet's false positive rate is 0;
 //   - else edited and run, or declined, half and half.
 //
 // A remote backend fails a generation with probability InferenceErrorRate

@@ -344,9 +344,7 @@ func (f *flow) handle(ctx context.Context, g *generation) (outcome, error) {
 	pol := policyOf(f.safety, g.verdict.Risk)
 	f.display(g, pol)
 	if pol == block {
-		f.safetyEvent(g, schema.ActionBlocked, false)
-		return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s); caro does not run this command, not even with --yes",
-			g.verdict.Risk, g.verdict.Category)
+		return f.blocked(ctx, g)
 	}
 	if f.yes || !f.interactive {
 		if pol == warn {
@@ -398,14 +396,56 @@ func (f *flow) handle(ctx context.Context, g *generation) (outcome, error) {
 			pol = policyOf(f.safety, g.verdict.Risk)
 			f.display(g, pol)
 			if pol == block {
-				f.safetyEvent(g, schema.ActionBlocked, false)
-				return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s); caro does not run this command",
-					g.verdict.Risk, g.verdict.Category)
+				return f.blocked(ctx, g)
 			}
 		default:
 			fmt.Fprintln(f.r.env.Stderr, "Please answer y (run it), n (don't), e (edit it) or r (another command).")
 		}
 	}
+}
+
+// overridePhrase is what the user types to run a command that the safety
+// check blocked at the strict level. It is a sentence rather than y, so
+// that neither habit nor a stray key runs a blocked command.
+const overridePhrase = "yes, run it"
+
+// blocked ends a generation that the safety check blocked, or runs it
+// when the user overrides the block. A critical risk command is never run
+// and never offered. Any other block (high risk at the strict level) is
+// offered on a terminal: typing overridePhrase runs it, and the block is
+// recorded with user_override true, which is what the False Positive Rate
+// counts; anything else leaves it blocked. --yes never overrides a block:
+// it approves ahead of time, before the verdict is shown, so it tells
+// nothing about whether this block was wrong (and a script that passes it
+// keeps the protection it asked for with --safety strict).
+func (f *flow) blocked(ctx context.Context, g *generation) (outcome, error) {
+	risk, category := g.verdict.Risk, g.verdict.Category
+	if risk == schema.RiskCritical {
+		f.safetyEvent(g, schema.ActionBlocked, false)
+		return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s); caro does not run this command, not even with --yes",
+			risk, category)
+	}
+	if f.yes || !f.interactive {
+		f.safetyEvent(g, schema.ActionBlocked, false)
+		return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s) at the %s safety level; to run it anyway, "+
+			"run caro on a terminal without --yes and type %q", risk, category, f.safety, overridePhrase)
+	}
+	fmt.Fprintf(f.r.env.Stderr, "caro: blocked at the %s safety level. To run it anyway, type %q (anything else cancels): ",
+		f.safety, overridePhrase)
+	line, err := f.r.lines.readLineInterruptible(f.in)
+	if it := interruptedBy(ctx); it != nil {
+		f.safetyEvent(g, schema.ActionBlocked, false)
+		return f.interrupted(it)
+	}
+	if err != nil && line == "" {
+		fmt.Fprintln(f.r.env.Stderr) // end of input: no
+	}
+	if !strings.EqualFold(strings.Join(strings.Fields(line), " "), overridePhrase) {
+		f.safetyEvent(g, schema.ActionBlocked, false)
+		return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s); not run", risk, category)
+	}
+	f.safetyEvent(g, schema.ActionBlocked, true)
+	return f.execute(ctx, g, schema.ExecConfirmed)
 }
 
 // interrupted ends a prompt that a signal cut short, on a line of its own.

@@ -1,6 +1,7 @@
 package redaction_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -41,6 +42,29 @@ func TestEveryEventWithOnlyRequiredFieldsIsAccepted(t *testing.T) {
 				t.Fatalf("Apply = %v, want none", r)
 			}
 		})
+	}
+}
+
+func TestEveryNumberFieldAcceptsBothOfItsBounds(t *testing.T) {
+	v := redaction.New()
+	for _, ev := range schema.Events() {
+		for i := range ev.Fields {
+			f := &ev.Fields[i]
+			var bounds []schema.Value
+			switch f.Type {
+			case schema.TypeInt:
+				bounds = []schema.Value{schema.Int(int64(f.Min)), schema.Int(int64(f.Max))}
+			case schema.TypeFloat:
+				bounds = []schema.Value{schema.Float(f.Min), schema.Float(f.Max)}
+			}
+			for _, b := range bounds {
+				t.Run(fmt.Sprintf("%s accepts %s at %v", ev.Name, f.Key, b.Any()), func(t *testing.T) {
+					if _, r := v.Apply(ev.Name, with(validAttrs(ev), f.Key, b)); r != redaction.ReasonNone {
+						t.Fatalf("Apply = %v, want none", r)
+					}
+				})
+			}
+		}
 	}
 }
 

@@ -312,10 +312,14 @@ func (r *caroReceiver) readBody(w http.ResponseWriter, req *http.Request, source
 		return body, true
 	}
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	switch {
+	case errors.As(err, &mbe):
 		r.reply(w, source, http.StatusRequestEntityTooLarge, map[string]string{"error": "too_large"})
-	} else {
-		r.invalid(w, source, problem{Reason: "the body could not be read"})
+	default:
+		// confighttp decompresses as the body is read (and drops the
+		// Content-Encoding header): a gzip stream cut short or corrupt
+		// fails here, not before the handler.
+		r.invalid(w, source, problem{Reason: "the body could not be read or decompressed: " + err.Error()})
 	}
 	return nil, false
 }
@@ -335,13 +339,15 @@ func (r *caroReceiver) consume(ctx context.Context, b batch) error {
 // failed answers a pipeline error: 400 for a permanent one (the data will
 // never be accepted), else the spec's 500.
 func (r *caroReceiver) failed(w http.ResponseWriter, source string, err error) {
-	r.set.Logger.Warn("caro receiver: pipeline refused events", zap.String("source", source), zap.Error(err))
 	if consumererror.IsPermanent(err) {
+		r.set.Logger.Warn("caro receiver: pipeline refused events", zap.String("source", source), zap.Error(err))
 		r.invalid(w, source, problem{Reason: "the events were refused by the pipeline"})
 		return
 	}
 	// A store that is away for a moment says how long to wait (a gRPC
-	// status with RetryInfo, as the OTLP receiver reads it too).
+	// status with RetryInfo, as the OTLP receiver reads it too). The store
+	// logs why, once per interval; a line here for every request would
+	// bury it.
 	if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable {
 		for _, d := range st.Details() {
 			if ri, ok := d.(*errdetails.RetryInfo); ok {
@@ -352,6 +358,7 @@ func (r *caroReceiver) failed(w http.ResponseWriter, source string, err error) {
 			}
 		}
 	}
+	r.set.Logger.Warn("caro receiver: pipeline refused events", zap.String("source", source), zap.Error(err))
 	r.reply(w, source, http.StatusInternalServerError, map[string]string{"error": "internal"})
 }
 

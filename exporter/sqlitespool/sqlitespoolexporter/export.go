@@ -136,7 +136,7 @@ func caroVersionOf(evs []store.Event) string {
 		if evs[i].Name != schema.EventSessionStart {
 			continue
 		}
-		sid, v := attrString(&evs[i], schema.KeySessionID), attrString(&evs[i], "caro_version")
+		sid, v := attrString(&evs[i], schema.KeySessionID), attrString(&evs[i], schema.KeyCaroVersion)
 		if prev, ok := started[sid]; ok && prev != v {
 			return unknownCaroVersion // a day's session id, sessions of two releases
 		}
