@@ -43,11 +43,11 @@ import (
 	"caro.sh/telemetry/insights"
 )
 
-// DatasourceType is the plugin id of Grafana's PostgreSQL data source.
-const DatasourceType = "grafana-postgresql-datasource"
+// datasourceType is the plugin id of Grafana's PostgreSQL data source.
+const datasourceType = "grafana-postgresql-datasource"
 
-// FileName is the generated dashboard's file, in dashboards/.
-const FileName = "caro-metrics.json"
+// fileName is the generated dashboard's file, in dashboards/.
+const fileName = "caro-metrics.json"
 
 // query is the SQL (from insights) every panel's queries run: Grafana's
 // time-range macros and the dashboard's variables, formatted as SQL
@@ -94,7 +94,7 @@ const (
 
 // Dashboard builds the metrics dashboard.
 func Dashboard() (dashboard.Dashboard, error) {
-	ds := common.DataSourceRef{Type: cog.ToPtr(DatasourceType), Uid: cog.ToPtr("${datasource}")}
+	ds := common.DataSourceRef{Type: cog.ToPtr(datasourceType), Uid: cog.ToPtr("${datasource}")}
 	b := dashboard.NewDashboardBuilder("Caro telemetry: metrics").
 		Uid("caro-metrics").
 		Description("The spec's metrics over the caro collector's PostgreSQL store, as caro-insights computes them. "+
@@ -107,7 +107,7 @@ func Dashboard() (dashboard.Dashboard, error) {
 		Readonly().
 		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").
 			Label("PostgreSQL store").
-			Type(DatasourceType)).
+			Type(datasourceType)).
 		WithVariable(dashboard.NewCustomVariableBuilder("segment").
 			Label("Segment").
 			Description("One dimension at a time, as caro-insights metrics --by").
@@ -180,7 +180,7 @@ func buildPanel(p panelSpec, ds common.DataSourceRef) (*timeseries.PanelBuilder,
 			DrawStyle(common.GraphDrawStyleBars).
 			FillOpacity(80).
 			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
-			WithTarget(newSQLQuery("A", "time_series", insights.SharesSQL(query)))
+			WithTarget(newsqlQuery("A", "time_series", insights.SharesSQL(query)))
 	}
 	for i, name := range p.metrics {
 		if p.shares {
@@ -199,7 +199,7 @@ func buildPanel(p panelSpec, ds common.DataSourceRef) (*timeseries.PanelBuilder,
 		}
 		ref := string(rune('A' + i))
 		desc = append(desc, d.Title+": "+d.Definition+targetText(d))
-		panel = panel.WithTarget(newSQLQuery(ref, "time_series", seriesSelect(d, sql)))
+		panel = panel.WithTarget(newsqlQuery(ref, "time_series", seriesSelect(d, sql)))
 		if i == 1 {
 			panel = panel.OverrideByName(d.Title, []dashboard.DynamicConfigValue{
 				{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": colourSecond}},
@@ -271,9 +271,9 @@ func seriesSelect(d insights.Def, sql string) string {
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// SQLQuery is a query of Grafana's PostgreSQL data source, in code mode
+// sqlQuery is a query of Grafana's PostgreSQL data source, in code mode
 // (the SDK has no type for it: the shape Grafana saves).
-type SQLQuery struct {
+type sqlQuery struct {
 	RefID      string                `json:"refId"`
 	Datasource *common.DataSourceRef `json:"datasource,omitempty"`
 	EditorMode string                `json:"editorMode"`
@@ -282,28 +282,28 @@ type SQLQuery struct {
 	RawSQL     string                `json:"rawSql"`
 }
 
-// ImplementsDataqueryVariant makes SQLQuery a query of the SDK.
-func (SQLQuery) ImplementsDataqueryVariant() {}
+// ImplementsDataqueryVariant makes sqlQuery a query of the SDK.
+func (sqlQuery) ImplementsDataqueryVariant() {}
 
 // DataqueryType is the data source's plugin id.
-func (SQLQuery) DataqueryType() string { return DatasourceType }
+func (sqlQuery) DataqueryType() string { return datasourceType }
 
 // Validate accepts any query: Grafana checks the SQL when it runs it.
-func (SQLQuery) Validate() error { return nil }
+func (sqlQuery) Validate() error { return nil }
 
 // Equals compares two queries.
-func (q SQLQuery) Equals(other variants.Dataquery) bool {
-	o, ok := other.(SQLQuery)
+func (q sqlQuery) Equals(other variants.Dataquery) bool {
+	o, ok := other.(sqlQuery)
 	return ok && q.RefID == o.RefID && q.EditorMode == o.EditorMode && q.Format == o.Format &&
 		q.RawQuery == o.RawQuery && q.RawSQL == o.RawSQL
 }
 
-type sqlQueryBuilder struct{ q SQLQuery }
+type sqlQueryBuilder struct{ q sqlQuery }
 
 func (b sqlQueryBuilder) Build() (variants.Dataquery, error) { return b.q, nil }
 
-func newSQLQuery(ref, format, sql string) cog.Builder[variants.Dataquery] {
-	return sqlQueryBuilder{SQLQuery{RefID: ref, EditorMode: "code", Format: format, RawQuery: true, RawSQL: sql}}
+func newsqlQuery(ref, format, sql string) cog.Builder[variants.Dataquery] {
+	return sqlQueryBuilder{sqlQuery{RefID: ref, EditorMode: "code", Format: format, RawQuery: true, RawSQL: sql}}
 }
 
 // Files are the generated files of dashboards/, by name.
@@ -319,5 +319,5 @@ func Files() (map[string][]byte, error) {
 	if err := enc.Encode(d); err != nil {
 		return nil, fmt.Errorf("encode the dashboard: %w", err)
 	}
-	return map[string][]byte{FileName: b.Bytes()}, nil
+	return map[string][]byte{fileName: b.Bytes()}, nil
 }

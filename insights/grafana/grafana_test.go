@@ -54,9 +54,15 @@ type panelQuery struct {
 // Grafana is given, not what the package builds now.
 func generatedQueries(t *testing.T) []panelQuery {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dashboardsDir, grafana.FileName))
-	if err != nil {
-		t.Fatal(err)
+	files, err := grafana.Files()
+	if err != nil || len(files) != 1 {
+		t.Fatalf("%d generated files (%v), want the metrics dashboard", len(files), err)
+	}
+	var b []byte
+	for name := range files {
+		if b, err = os.ReadFile(filepath.Join(dashboardsDir, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var d struct {
 		Panels []struct {
