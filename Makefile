@@ -15,7 +15,7 @@ OTELCOL     := $(CURDIR)/_build/otelcol-caro
 OTELCOL_SRC := builder-config.yaml go.mod go.sum \
 	$(shell find . -name '*.go' -not -path './_build/*' -not -path './bin/*' -not -name '*_test.go' 2>/dev/null)
 
-.PHONY: run run-local run-replicas test test-deps bench soak vet fmt-check build clean otelcol
+.PHONY: run run-local run-replicas dashboard test test-deps bench soak vet fmt-check build clean otelcol
 
 ## build: the caro and caro-insights CLIs into bin/
 build:
@@ -35,6 +35,15 @@ run-replicas: build otelcol test-deps
 ## run-local: caro alone: air-gapped sessions in a throw-away home, then status, show and export
 run-local: build
 	bash scripts/demo.sh $(BIN)/caro
+
+## dashboard: a simulated fleet (30 users, 35 days) in a throw-away store, rolled up and served by
+## caro-insights serve on $(DASHBOARD_ADDR) until Ctrl-C (the store goes with it)
+DASHBOARD_ADDR ?= 127.0.0.1:8080
+dashboard: build
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(BIN)/caro-insights simulate --store "$$dir/store.db" --users 30 --days 35 && \
+	$(BIN)/caro-insights rollup --store "$$dir/store.db" && \
+	$(BIN)/caro-insights serve --store "$$dir/store.db" --addr $(DASHBOARD_ADDR)
 
 # The packages whose code runs goroutines test under the race detector
 # (about twice as slow); the rest, the end-to-end tests of real binaries

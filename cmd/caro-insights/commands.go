@@ -16,7 +16,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newWeeklyCmd(), newMetricsCmd(), newRollupCmd(time.Now), newStatsCmd(), newSimulateCmd(time.Now))
+	root.AddCommand(newWeeklyCmd(), newMetricsCmd(), newRollupCmd(time.Now), newStatsCmd(), newSimulateCmd(time.Now), newServeCmd())
 	return root
 }
 
