@@ -1,12 +1,16 @@
 // Package insights computes the spec's metrics (METRICS THAT MATTER) and
 // the Weekly Beta Review (FEEDBACK LOOP) from the events the collector
-// stored with package sqlitespool.
+// stored with package store: a SQLite file or a PostgreSQL database, read
+// through the *store.Store that opened it.
 //
 // # Data flow
 //
 // Every metric is defined once, in Defs, as a ratio (or a percentile) of
 // "facts": counts that SQL takes from the events table (facts.go, the only
-// SQL over raw events). The facts of one UTC day become that day's metric
+// SQL over raw events). That SQL reads the store's typed columns (one per
+// schema field, named by store.ColumnName) and is written once for both
+// databases: what differs between them is in store.Dialect and
+// dialect.go. The facts of one UTC day become that day's metric
 // rows (Row: day, metric, segment, value, numerator, denominator); the rows
 // of the days of a window are summed into a Report. A day is read either
 // from raw events or, once Rollup has written it, from the daily_metrics

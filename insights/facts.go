@@ -11,8 +11,9 @@ import (
 )
 
 // fact is a count of events of one kind on one UTC day, with the
-// dimensions of its segment. For a distribution (sample true), V is the
-// observed value and N how many times it was observed.
+// dimensions of its segment (Arch and Shell for sessions only: no other
+// fact is split by them). For a distribution, V is the observed value and
+// N how many times it was observed.
 type fact struct {
 	Day     string
 	Name    string
@@ -42,96 +43,131 @@ const (
 	distInference     = "inference_ms"
 )
 
-// factsTemplate is the one SQL over raw events. ?1 and ?2 bound event_time
-// to the window [from, to). sess gives every session_id its dimensions.
-// Every event field it reads is an @alias of factFields, read from the
-// events table aliased e; factsSQL is the template with the aliases
-// expanded.
+// factsTemplate is the one SQL over raw events, for both databases. {1}
+// and {2} bound event_time to the window [from, to); every event field it
+// reads is an @alias of factFields, read from the events table aliased e
+// (render). It is shaped for stores of millions of events: it reads each
+// event type as a range of the index on (event_type, event_time), and
+// groups the events of each type, with their session's dimensions, on
+// every column that its facts read (the "atoms"), so that each fact sums
+// a few atoms instead of reading events again.
+//
+//   - sess gives every session_id its dimensions;
+//   - unmodified holds the generations executed unmodified (from the
+//     window's start on: an execution follows its generation);
+//   - starts, gen, ends and errs are the atoms of one event type; arch and
+//     shell are read for sessions only, since no other fact is split by
+//     them;
+//   - blocks are the blocks, each with the backend that generated the
+//     blocked command (blocked_gen), else its session's;
+//   - active is every (day, session_id) that has an event.
 const factsTemplate = `
 WITH sess AS MATERIALIZED (
-	SELECT session_id AS sid,
+	SELECT e.session_id AS sid,
 		coalesce(max(@primary), 'unknown') AS backend,
 		coalesce(max(@os), 'unknown') AS os,
 		coalesce(max(@arch), 'unknown') AS arch,
 		coalesce(max(@shell), 'unknown') AS shell,
 		CASE WHEN max(CASE WHEN @first_run THEN 1 ELSE 0 END) = 1 THEN 'first' ELSE 'returning' END AS run
-	FROM events e WHERE event_type = 'session.start' AND event_time >= {1} AND event_time < {2}
-	GROUP BY session_id
-),
--- Every field a metric reads, extracted once per event: gid the
--- generation, b2 the backend_used of a generation or the backend of an
--- error, v a generation's inference time or a session's TTFC, cat a
--- block's risk level or an error's category, f1 blocked / retried /
--- inference error, f2 overridden / executed.
-ev AS MATERIALIZED (
-	SELECT {day} AS day, e.event_type AS type, e.session_id AS sid,
-		coalesce(s.backend, 'unknown') AS backend, coalesce(s.os, 'unknown') AS os,
-		coalesce(s.arch, 'unknown') AS arch, coalesce(s.shell, 'unknown') AS shell,
-		coalesce(s.run, 'unknown') AS run,
-		CASE WHEN e.event_type IN ('command.generated', 'safety.triggered')
-			THEN @generation END AS gid,
-		CASE e.event_type WHEN 'command.generated' THEN @backend_used
-			WHEN 'error.occurred' THEN @error_backend END AS b2,
-		CASE e.event_type WHEN 'command.generated' THEN @inference_ms
-			WHEN 'session.end' THEN @ttfc_ms END AS v,
-		CASE e.event_type WHEN 'safety.triggered' THEN 'risk_level=' || @risk_level
-			WHEN 'error.occurred' THEN 'category=' || @error_category END AS cat,
-		CASE e.event_type WHEN 'safety.triggered' THEN @action = 'blocked'
-			WHEN 'session.end' THEN coalesce(@retries, 0) > 0
-			WHEN 'error.occurred' THEN @component = 'inference' END AS f1,
-		CASE e.event_type WHEN 'safety.triggered' THEN coalesce(@override, false)
-			WHEN 'session.end' THEN @executed > 0 END AS f2
-	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
-	WHERE e.event_type IN ('session.start', 'command.generated', 'command.executed', 'safety.triggered',
-			'error.occurred', 'session.end')
-		AND e.event_time >= {1} AND e.event_time < {2}
-),
-gen AS MATERIALIZED (
-	SELECT day, gid, b2 AS used, v AS ms, os, arch, shell, run FROM ev WHERE type = 'command.generated'
+	FROM events e WHERE e.event_type = 'session.start' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY e.session_id
 ),
 unmodified AS MATERIALIZED (
 	SELECT DISTINCT @generation AS gid FROM events e
-	WHERE event_type = 'command.executed' AND event_time >= {1}
-		AND @modified = false
+	WHERE e.event_type = 'command.executed' AND e.event_time >= {1} AND @modified = false
+),
+starts AS MATERIALIZED (
+	SELECT {day} AS day, coalesce(s.backend, 'unknown') AS backend, coalesce(s.os, 'unknown') AS os,
+		coalesce(s.arch, 'unknown') AS arch, coalesce(s.shell, 'unknown') AS shell,
+		coalesce(s.run, 'unknown') AS run, count(*) AS n
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'session.start' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2, 3, 4, 5, 6
+),
+gen AS MATERIALIZED (
+	SELECT {day} AS day, @backend_used AS used, coalesce(s.os, 'unknown') AS os,
+		coalesce(s.run, 'unknown') AS run, @inference_ms AS ms,
+		CASE WHEN @generation IN (SELECT gid FROM unmodified) THEN 1 ELSE 0 END AS unmodified, count(*) AS n
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'command.generated' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2, 3, 4, 5, 6
+),
+ends AS MATERIALIZED (
+	SELECT {day} AS day, coalesce(s.backend, 'unknown') AS backend, coalesce(s.os, 'unknown') AS os,
+		coalesce(s.run, 'unknown') AS run, @ttfc_ms AS ttfc,
+		CASE WHEN coalesce(@retries, 0) > 0 THEN 1 ELSE 0 END AS retried,
+		CASE WHEN @executed > 0 THEN 1 ELSE 0 END AS executed, count(*) AS n
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'session.end' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2, 3, 4, 5, 6, 7
+),
+errs AS MATERIALIZED (
+	SELECT {day} AS day, coalesce(s.backend, 'unknown') AS backend, @error_backend AS b2,
+		coalesce(s.os, 'unknown') AS os, coalesce(s.run, 'unknown') AS run,
+		'category=' || @error_category AS cat,
+		CASE WHEN @component = 'inference' THEN 1 ELSE 0 END AS inference, count(*) AS n
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'error.occurred' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2, 3, 4, 5, 6, 7
 ),
 blocks AS MATERIALIZED (
-	SELECT ev.day, coalesce(g.used, ev.backend) AS backend, ev.os, ev.arch, ev.shell, ev.run, ev.cat AS extra,
-		ev.f2 AS override
-	FROM ev LEFT JOIN gen g ON g.gid = ev.gid
-	WHERE ev.type = 'safety.triggered' AND ev.f1
+	SELECT {day} AS day, @generation AS gid, coalesce(s.backend, 'unknown') AS backend,
+		coalesce(s.os, 'unknown') AS os, coalesce(s.run, 'unknown') AS run,
+		'risk_level=' || @risk_level AS extra,
+		CASE WHEN coalesce(@override, false) THEN 1 ELSE 0 END AS override
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'safety.triggered' AND e.event_time >= {1} AND e.event_time < {2}
+		AND @action = 'blocked'
+),
+blocked_gen AS MATERIALIZED (
+	SELECT @generation AS gid, max(@backend_used) AS used FROM events e
+	WHERE e.event_type = 'command.generated' AND e.event_time >= {1} AND e.event_time < {2}
+		AND @generation IN (SELECT gid FROM blocks)
+	GROUP BY 1
+),
+blocked AS MATERIALIZED (
+	SELECT b.day, coalesce(g.used, b.backend) AS backend, b.os, b.run, b.extra, b.override, count(*) AS n
+	FROM blocks b LEFT JOIN blocked_gen g ON g.gid = b.gid
+	GROUP BY 1, 2, 3, 4, 5, 6
+),
+active AS MATERIALIZED (
+	SELECT DISTINCT {day} AS day, e.session_id AS sid FROM events e
+	WHERE e.event_type IN ('session.start', 'command.generated', 'command.executed', 'safety.triggered',
+			'error.occurred', 'session.end')
+		AND e.event_time >= {1} AND e.event_time < {2} AND e.session_id IS NOT NULL
 )
-SELECT day, 'sessions', backend, os, arch, shell, run, '', 0, count(*) FROM ev
-	WHERE type = 'session.start' GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'sessions', backend, os, arch, shell, run, '', 0, n FROM starts
 UNION ALL
-SELECT day, 'generated', used, os, arch, shell, run, '', 0, count(*) FROM gen GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'generated', used, os, '', '', run, '', 0, sum(n) FROM gen GROUP BY 1, 3, 4, 7
 UNION ALL
-SELECT day, 'generated_unmodified', used, os, arch, shell, run, '', 0, count(*) FROM gen
-	WHERE gid IN (SELECT gid FROM unmodified) GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'generated_unmodified', used, os, '', '', run, '', 0, sum(n) FROM gen
+	WHERE unmodified = 1 GROUP BY 1, 3, 4, 7
 UNION ALL
-SELECT day, 'blocked', backend, os, arch, shell, run, extra, 0, count(*) FROM blocks GROUP BY 1, 3, 4, 5, 6, 7, 8
+SELECT day, 'inference_ms', used, os, '', '', run, '', ms, sum(n) FROM gen
+	WHERE ms IS NOT NULL GROUP BY 1, 3, 4, 7, 9
 UNION ALL
-SELECT day, 'blocked_override', backend, os, arch, shell, run, extra, 0, count(*) FROM blocks
-	WHERE override GROUP BY 1, 3, 4, 5, 6, 7, 8
+SELECT day, 'blocked', backend, os, '', '', run, extra, 0, sum(n) FROM blocked GROUP BY 1, 3, 4, 7, 8
 UNION ALL
-SELECT day, 'sessions_retry', backend, os, arch, shell, run, '', 0, count(*) FROM ev
-	WHERE type = 'session.end' AND f1 GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'blocked_override', backend, os, '', '', run, extra, 0, sum(n) FROM blocked
+	WHERE override = 1 GROUP BY 1, 3, 4, 7, 8
 UNION ALL
-SELECT day, 'sessions_exec', backend, os, arch, shell, run, '', 0, count(*) FROM ev
-	WHERE type = 'session.end' AND f2 GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'sessions_retry', backend, os, '', '', run, '', 0, sum(n) FROM ends
+	WHERE retried = 1 GROUP BY 1, 3, 4, 7
 UNION ALL
-SELECT day, 'errors', backend, os, arch, shell, run, cat, 0, count(*)
-	FROM ev WHERE type = 'error.occurred' GROUP BY 1, 3, 4, 5, 6, 7, 8
+SELECT day, 'sessions_exec', backend, os, '', '', run, '', 0, sum(n) FROM ends
+	WHERE executed = 1 GROUP BY 1, 3, 4, 7
 UNION ALL
-SELECT day, 'inference_errors', coalesce(b2, backend), os, arch, shell, run, '', 0, count(*)
-	FROM ev WHERE type = 'error.occurred' AND f1 GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'ttfc_ms', backend, os, '', '', run, '', ttfc, sum(n) FROM ends
+	WHERE ttfc IS NOT NULL GROUP BY 1, 3, 4, 7, 9
 UNION ALL
-SELECT day, 'active_ids', backend, os, arch, shell, run, '', 0, count(DISTINCT sid) FROM ev
-	WHERE sid IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'errors', backend, os, '', '', run, cat, 0, sum(n) FROM errs GROUP BY 1, 3, 4, 7, 8
 UNION ALL
-SELECT day, 'ttfc_ms', backend, os, arch, shell, run, '', v, count(*)
-	FROM ev WHERE type = 'session.end' AND v IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7, 9
+SELECT day, 'inference_errors', coalesce(b2, backend), os, '', '', run, '', 0, sum(n) FROM errs
+	WHERE inference = 1 GROUP BY 1, 3, 4, 7
 UNION ALL
-SELECT day, 'inference_ms', used, os, arch, shell, run, '', ms, count(*) FROM gen GROUP BY 1, 3, 4, 5, 6, 7, 9
+SELECT a.day, 'active_ids', coalesce(s.backend, 'unknown'), coalesce(s.os, 'unknown'), '', '',
+		coalesce(s.run, 'unknown'), '', 0, count(*)
+	FROM active a LEFT JOIN sess s ON s.sid = a.sid GROUP BY 1, 3, 4, 7
 `
 
 // isDist tells the distributions apart from the counts.
@@ -140,11 +176,11 @@ func isDist(name string) bool { return name == distTTFC || name == distInference
 // rawFacts reads the facts of the days [from, to) from raw events.
 func rawFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, error) {
 	d := s.Dialect()
-	rows, err := s.DB().QueryContext(ctx, factsSQL(d), d.TimeArg(from), d.TimeArg(to))
+	rows, done, err := queryFacts(ctx, s, factsSQL(d), d.TimeArg(from), d.TimeArg(to))
 	if err != nil {
 		return nil, fmt.Errorf("query facts: %w", err)
 	}
-	defer rows.Close()
+	defer done()
 	var out []fact
 	for rows.Next() {
 		var f fact
