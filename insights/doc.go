@@ -13,9 +13,14 @@
 // dialect.go. The facts of one UTC day become that day's metric
 // rows (Row: day, metric, segment, value, numerator, denominator); the rows
 // of the days of a window are summed into a Report. A day is read either
-// from raw events or, once Rollup has written it, from the daily_metrics
+// from raw events or, once Rollup has passed it, from the daily_metrics
 // table, never both: the rows are the same either way, so a review of a
 // past week gives the same figures after retention purged its raw events.
+// Every day up to the last rolled-up one is read from daily_metrics (one
+// without rows there had no events when Rollup passed it), and raw events
+// only after it: a review of rolled-up weeks reads a few hundred rows,
+// where one over raw events reads every event of both weeks, a join and a
+// sort each (BenchmarkWeekly).
 //
 // # Definitions
 //
@@ -93,10 +98,11 @@
 // Rollup writes, for each complete UTC day (before the clock's day) with raw
 // events after the last rolled-up day, every metric row of the day into
 // daily_metrics, plus a marker row (metric "_rolled_up"), in one
-// transaction. It never rewrites a rolled-up day: a day whose raw events were partly purged (session
-// events go after 30 days, errors after 180) must keep the figures of when
-// it was complete. Events that arrive for a day after its rollup are not
-// counted. Rollup is idempotent: a second run writes nothing. Run it daily
+// transaction. It never rewrites a rolled-up day: a day whose raw events
+// were partly purged (session events go after 30 days, errors after 180)
+// must keep the figures of when it was complete. Events that arrive for a
+// day after its rollup are not counted, by Rollup or by reviews. Rollup is
+// idempotent: a second run writes nothing. Run it daily
 // (cron, or after the collector's retention purge is due), well within the
 // shortest raw retention (30 days for session events): a day purged before
 // it was rolled up is lost to the aggregates.

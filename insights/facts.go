@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"caro.sh/telemetry/schema"
@@ -46,13 +47,16 @@ const (
 // factsTemplate is the one SQL over raw events, for both databases. {1}
 // and {2} bound event_time to the window [from, to); every event field it
 // reads is an @alias of factFields, read from the events table aliased e
-// (render). It is shaped for stores of millions of events: it reads each
-// event type as a range of the index on (event_type, event_time), and
-// groups the events of each type, with their session's dimensions, on
-// every column that its facts read (the "atoms"), so that each fact sums
-// a few atoms instead of reading events again.
+// (render). It is shaped for stores of millions of events, where its cost
+// is a join and a sort per event: it reads each event type as a range of
+// the index on (event_type, event_time), joins each event to its session
+// once, and groups the events of each type on every column that its facts
+// read (the "atoms"), so that each fact sums a few atoms instead of
+// reading events again. A session's dimensions travel packed, os|run and
+// arch|shell, which makes each join and sort cheaper than three or five
+// columns would (rawFacts unpacks them).
 //
-//   - sess gives every session_id its dimensions;
+//   - sess gives every session_id its configured backend and dimensions;
 //   - unmodified holds the generations executed unmodified (from the
 //     window's start on: an execution follows its generation);
 //   - starts, gen, ends and errs are the atoms of one event type; arch and
@@ -65,10 +69,9 @@ const factsTemplate = `
 WITH sess AS MATERIALIZED (
 	SELECT e.session_id AS sid,
 		coalesce(max(@primary), 'unknown') AS backend,
-		coalesce(max(@os), 'unknown') AS os,
-		coalesce(max(@arch), 'unknown') AS arch,
-		coalesce(max(@shell), 'unknown') AS shell,
-		CASE WHEN max(CASE WHEN @first_run THEN 1 ELSE 0 END) = 1 THEN 'first' ELSE 'returning' END AS run
+		coalesce(max(@os), 'unknown') || '|' ||
+			CASE WHEN max(CASE WHEN @first_run THEN 1 ELSE 0 END) = 1 THEN 'first' ELSE 'returning' END AS osrun,
+		coalesce(max(@arch), 'unknown') || '|' || coalesce(max(@shell), 'unknown') AS archshell
 	FROM events e WHERE e.event_type = 'session.start' AND e.event_time >= {1} AND e.event_time < {2}
 	GROUP BY e.session_id
 ),
@@ -77,43 +80,35 @@ unmodified AS MATERIALIZED (
 	WHERE e.event_type = 'command.executed' AND e.event_time >= {1} AND @modified = false
 ),
 starts AS MATERIALIZED (
-	SELECT {day} AS day, coalesce(s.backend, 'unknown') AS backend, coalesce(s.os, 'unknown') AS os,
-		coalesce(s.arch, 'unknown') AS arch, coalesce(s.shell, 'unknown') AS shell,
-		coalesce(s.run, 'unknown') AS run, count(*) AS n
+	SELECT {day} AS day, s.backend, s.osrun, s.archshell, count(*) AS n
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
 	WHERE e.event_type = 'session.start' AND e.event_time >= {1} AND e.event_time < {2}
-	GROUP BY 1, 2, 3, 4, 5, 6
+	GROUP BY 1, 2, 3, 4
 ),
 gen AS MATERIALIZED (
-	SELECT {day} AS day, @backend_used AS used, coalesce(s.os, 'unknown') AS os,
-		coalesce(s.run, 'unknown') AS run, @inference_ms AS ms,
+	SELECT {day} AS day, @backend_used AS used, s.osrun, @inference_ms AS ms,
 		CASE WHEN @generation IN (SELECT gid FROM unmodified) THEN 1 ELSE 0 END AS unmodified, count(*) AS n
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
 	WHERE e.event_type = 'command.generated' AND e.event_time >= {1} AND e.event_time < {2}
-	GROUP BY 1, 2, 3, 4, 5, 6
+	GROUP BY 1, 2, 3, 4, 5
 ),
 ends AS MATERIALIZED (
-	SELECT {day} AS day, coalesce(s.backend, 'unknown') AS backend, coalesce(s.os, 'unknown') AS os,
-		coalesce(s.run, 'unknown') AS run, @ttfc_ms AS ttfc,
+	SELECT {day} AS day, s.backend, s.osrun, @ttfc_ms AS ttfc,
 		CASE WHEN coalesce(@retries, 0) > 0 THEN 1 ELSE 0 END AS retried,
 		CASE WHEN @executed > 0 THEN 1 ELSE 0 END AS executed, count(*) AS n
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
 	WHERE e.event_type = 'session.end' AND e.event_time >= {1} AND e.event_time < {2}
-	GROUP BY 1, 2, 3, 4, 5, 6, 7
+	GROUP BY 1, 2, 3, 4, 5, 6
 ),
 errs AS MATERIALIZED (
-	SELECT {day} AS day, coalesce(s.backend, 'unknown') AS backend, @error_backend AS b2,
-		coalesce(s.os, 'unknown') AS os, coalesce(s.run, 'unknown') AS run,
-		'category=' || @error_category AS cat,
+	SELECT {day} AS day, s.backend, @error_backend AS b2, s.osrun, 'category=' || @error_category AS cat,
 		CASE WHEN @component = 'inference' THEN 1 ELSE 0 END AS inference, count(*) AS n
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
 	WHERE e.event_type = 'error.occurred' AND e.event_time >= {1} AND e.event_time < {2}
-	GROUP BY 1, 2, 3, 4, 5, 6, 7
+	GROUP BY 1, 2, 3, 4, 5, 6
 ),
 blocks AS MATERIALIZED (
-	SELECT {day} AS day, @generation AS gid, coalesce(s.backend, 'unknown') AS backend,
-		coalesce(s.os, 'unknown') AS os, coalesce(s.run, 'unknown') AS run,
-		'risk_level=' || @risk_level AS extra,
+	SELECT {day} AS day, @generation AS gid, s.backend, s.osrun, 'risk_level=' || @risk_level AS extra,
 		CASE WHEN coalesce(@override, false) THEN 1 ELSE 0 END AS override
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
 	WHERE e.event_type = 'safety.triggered' AND e.event_time >= {1} AND e.event_time < {2}
@@ -126,9 +121,9 @@ blocked_gen AS MATERIALIZED (
 	GROUP BY 1
 ),
 blocked AS MATERIALIZED (
-	SELECT b.day, coalesce(g.used, b.backend) AS backend, b.os, b.run, b.extra, b.override, count(*) AS n
+	SELECT b.day, coalesce(g.used, b.backend) AS backend, b.osrun, b.extra, b.override, count(*) AS n
 	FROM blocks b LEFT JOIN blocked_gen g ON g.gid = b.gid
-	GROUP BY 1, 2, 3, 4, 5, 6
+	GROUP BY 1, 2, 3, 4, 5
 ),
 active AS MATERIALIZED (
 	SELECT DISTINCT {day} AS day, e.session_id AS sid FROM events e
@@ -136,38 +131,32 @@ active AS MATERIALIZED (
 			'error.occurred', 'session.end')
 		AND e.event_time >= {1} AND e.event_time < {2} AND e.session_id IS NOT NULL
 )
-SELECT day, 'sessions', backend, os, arch, shell, run, '', 0, n FROM starts
+SELECT day, 'sessions', backend, osrun, archshell, '', 0, n FROM starts
 UNION ALL
-SELECT day, 'generated', used, os, '', '', run, '', 0, sum(n) FROM gen GROUP BY 1, 3, 4, 7
+SELECT day, 'generated', used, osrun, '', '', 0, sum(n) FROM gen GROUP BY 1, 3, 4
 UNION ALL
-SELECT day, 'generated_unmodified', used, os, '', '', run, '', 0, sum(n) FROM gen
-	WHERE unmodified = 1 GROUP BY 1, 3, 4, 7
+SELECT day, 'generated_unmodified', used, osrun, '', '', 0, sum(n) FROM gen WHERE unmodified = 1 GROUP BY 1, 3, 4
 UNION ALL
-SELECT day, 'inference_ms', used, os, '', '', run, '', ms, sum(n) FROM gen
-	WHERE ms IS NOT NULL GROUP BY 1, 3, 4, 7, 9
+SELECT day, 'inference_ms', used, osrun, '', '', ms, sum(n) FROM gen WHERE ms IS NOT NULL GROUP BY 1, 3, 4, 7
 UNION ALL
-SELECT day, 'blocked', backend, os, '', '', run, extra, 0, sum(n) FROM blocked GROUP BY 1, 3, 4, 7, 8
+SELECT day, 'blocked', backend, osrun, '', extra, 0, sum(n) FROM blocked GROUP BY 1, 3, 4, 6
 UNION ALL
-SELECT day, 'blocked_override', backend, os, '', '', run, extra, 0, sum(n) FROM blocked
-	WHERE override = 1 GROUP BY 1, 3, 4, 7, 8
+SELECT day, 'blocked_override', backend, osrun, '', extra, 0, sum(n) FROM blocked
+	WHERE override = 1 GROUP BY 1, 3, 4, 6
 UNION ALL
-SELECT day, 'sessions_retry', backend, os, '', '', run, '', 0, sum(n) FROM ends
-	WHERE retried = 1 GROUP BY 1, 3, 4, 7
+SELECT day, 'sessions_retry', backend, osrun, '', '', 0, sum(n) FROM ends WHERE retried = 1 GROUP BY 1, 3, 4
 UNION ALL
-SELECT day, 'sessions_exec', backend, os, '', '', run, '', 0, sum(n) FROM ends
-	WHERE executed = 1 GROUP BY 1, 3, 4, 7
+SELECT day, 'sessions_exec', backend, osrun, '', '', 0, sum(n) FROM ends WHERE executed = 1 GROUP BY 1, 3, 4
 UNION ALL
-SELECT day, 'ttfc_ms', backend, os, '', '', run, '', ttfc, sum(n) FROM ends
-	WHERE ttfc IS NOT NULL GROUP BY 1, 3, 4, 7, 9
+SELECT day, 'ttfc_ms', backend, osrun, '', '', ttfc, sum(n) FROM ends WHERE ttfc IS NOT NULL GROUP BY 1, 3, 4, 7
 UNION ALL
-SELECT day, 'errors', backend, os, '', '', run, cat, 0, sum(n) FROM errs GROUP BY 1, 3, 4, 7, 8
+SELECT day, 'errors', backend, osrun, '', cat, 0, sum(n) FROM errs GROUP BY 1, 3, 4, 6
 UNION ALL
-SELECT day, 'inference_errors', coalesce(b2, backend), os, '', '', run, '', 0, sum(n) FROM errs
-	WHERE inference = 1 GROUP BY 1, 3, 4, 7
+SELECT day, 'inference_errors', coalesce(b2, backend), osrun, '', '', 0, sum(n) FROM errs
+	WHERE inference = 1 GROUP BY 1, 3, 4
 UNION ALL
-SELECT a.day, 'active_ids', coalesce(s.backend, 'unknown'), coalesce(s.os, 'unknown'), '', '',
-		coalesce(s.run, 'unknown'), '', 0, count(*)
-	FROM active a LEFT JOIN sess s ON s.sid = a.sid GROUP BY 1, 3, 4, 7
+SELECT a.day, 'active_ids', s.backend, s.osrun, '', '', 0, count(*)
+	FROM active a LEFT JOIN sess s ON s.sid = a.sid GROUP BY 1, 3, 4
 `
 
 // isDist tells the distributions apart from the counts.
@@ -184,11 +173,13 @@ func rawFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, 
 	var out []fact
 	for rows.Next() {
 		var f fact
-		var backend, os, arch, shell, run, extra sql.NullString
-		if err := rows.Scan(&f.Day, &f.Name, &backend, &os, &arch, &shell, &run, &extra, &f.V, &f.N); err != nil {
+		var backend, osRun, archShell, extra sql.NullString
+		if err := rows.Scan(&f.Day, &f.Name, &backend, &osRun, &archShell, &extra, &f.V, &f.N); err != nil {
 			return nil, fmt.Errorf("scan facts: %w", err)
 		}
-		f.Backend, f.OS, f.Arch, f.Shell, f.Run, f.Extra = orUnknown(backend), orUnknown(os),
+		os, run, _ := strings.Cut(osRun.String, "|")
+		arch, shell, _ := strings.Cut(archShell.String, "|")
+		f.Backend, f.OS, f.Arch, f.Shell, f.Run, f.Extra = orUnknown(backend.String), orUnknown(os),
 			orUnknown(arch), orUnknown(shell), orUnknown(run), extra.String
 		out = append(out, f)
 	}
@@ -198,11 +189,13 @@ func rawFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, 
 	return out, nil
 }
 
-func orUnknown(s sql.NullString) string {
-	if !s.Valid || s.String == "" {
+// orUnknown is a dimension's value, "unknown" for none (an event whose
+// session has no session.start in the window).
+func orUnknown(s string) string {
+	if s == "" {
 		return "unknown"
 	}
-	return s.String
+	return s
 }
 
 // factFields maps the aliases of factsTemplate to the schema fields they
