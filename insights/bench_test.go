@@ -198,3 +198,40 @@ func BenchmarkWeekly(b *testing.B) {
 		b.ReportMetric(built.Seconds(), "build-s")
 	}
 }
+
+// BenchmarkWeeklyRolledUp is the review of the same weeks once Rollup has
+// written them, as when it runs daily: the review reads daily_metrics
+// only. It builds its own temporary store (never -bench.store, which
+// Rollup would change) and reports how long Rollup took (rollup-s).
+func BenchmarkWeeklyRolledUp(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	n, _ := benchStore(b, path, *benchSessions)
+	ctx := context.Background()
+	s, err := store.Open(ctx, benchOptions(path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	res, err := Rollup(ctx, s, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(res.Days) != 14 {
+		b.Fatalf("rolled up %d days, want the 14 of the two weeks", len(res.Days))
+	}
+	rolled := time.Since(start)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := Weekly(ctx, s, "2026-W47")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.ThisWeek.RolledUpDays != 7 || r.LastWeek.RolledUpDays != 7 {
+			b.Fatalf("read %d and %d rolled-up days, want 7 and 7", r.ThisWeek.RolledUpDays, r.LastWeek.RolledUpDays)
+		}
+	}
+	b.ReportMetric(float64(n), "events")
+	b.ReportMetric(rolled.Seconds(), "rollup-s")
+}
