@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -168,7 +169,22 @@ func uploadHome(t testing.TB, telemetry string) home {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { killUploads(h) })
+	makeDue(t, h)
 	return h
+}
+
+// makeDue writes the upload schedule of a home whose first events were
+// recorded two days ago: its next recording run finds an upload due.
+func makeDue(tb testing.TB, h home) {
+	tb.Helper()
+	path := upload.StatePath(h.spool())
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	st := fmt.Sprintf("{\"first_event\":%q}\n", time.Now().Add(-48*time.Hour).UTC().Format(time.RFC3339))
+	if err := os.WriteFile(path, []byte(st), 0o600); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func (h home) spool() string     { return filepath.Join(h.cache, "caro", "telemetry.db") }
@@ -178,7 +194,16 @@ func (h home) uploadLog() string { return h.spool() + ".upload.log" }
 // benchmarks alike; it returns how long the process took.
 func (h home) run(tb testing.TB, env []string, args ...string) (stdout, stderr string, code int, took time.Duration) {
 	tb.Helper()
-	cmd := exec.Command(caroBin, args...)
+	stdout, stderr, code, took, _ = h.runBin(tb, env, caroBin, args...)
+	return stdout, stderr, code, took
+}
+
+// runBin runs bin with args as caro is run in h (its environment with
+// SHELL=/bin/sh, plus env; stdin empty). Besides what run returns, it
+// returns the exit error of a process that did not exit 0.
+func (h home) runBin(tb testing.TB, env []string, bin string, args ...string) (stdout, stderr string, code int, took time.Duration, exit *exec.ExitError) {
+	tb.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = h.dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + h.dir, "XDG_CONFIG_HOME=" + h.config,
 		"XDG_CACHE_HOME=" + h.cache, "SHELL=/bin/sh", "LANG=C.UTF-8"}, env...)
@@ -188,12 +213,12 @@ func (h home) run(tb testing.TB, env []string, args ...string) (stdout, stderr s
 	start := time.Now()
 	err := cmd.Run()
 	took = time.Since(start)
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
 	} else if err != nil {
 		tb.Fatalf("run caro %q: %v", args, err)
 	}
-	return out.String(), errb.String(), code, took
+	return out.String(), errb.String(), code, took, exit
 }
 
 var uploadPID = regexp.MustCompile(`scheduled upload: .*, pid (\d+)`)
@@ -473,10 +498,11 @@ func TestAirGappedNeverConnects(t *testing.T) {
 					t.Fatalf("caro %q: exit %d\n%s%s", args, code, out, errs)
 				}
 			}
-			for _, f := range []string{h.uploadLog(), upload.StatePath(h.spool())} {
-				if _, err := os.Stat(f); err == nil {
-					t.Errorf("%s exists: an upload was started", filepath.Base(f))
-				}
+			if _, err := os.Stat(h.uploadLog()); err == nil {
+				t.Errorf("%s exists: an upload was started", filepath.Base(h.uploadLog()))
+			}
+			if st, err := upload.LoadState(upload.StatePath(h.spool())); err != nil || !st.LastAttempt.IsZero() {
+				t.Errorf("upload state %+v, %v: an upload was attempted", st, err)
 			}
 			out, _, code, _ := h.run(t, c.env, "telemetry", "export", "--output", filepath.Join(h.dir, "out.json.gz"))
 			if code != 0 || !strings.Contains(out, "Exported 3 events and 1 deletion request to: ") {
@@ -489,18 +515,30 @@ func TestAirGappedNeverConnects(t *testing.T) {
 
 func listSpool(t testing.TB, h home) []sqlitespool.Event {
 	t.Helper()
+	evs, _, _ := readSpool(t, h, nil)
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	return evs
+}
+
+// readSpool opens h's spool as the next `caro telemetry` command would,
+// on the clock now (nil: the real one), and returns every event,
+// transmitted or not, the stats and what Open recovered. The spool is
+// closed again before it returns.
+func readSpool(t testing.TB, h home, now func() time.Time) (evs []sqlitespool.Event, st sqlitespool.Stats, recovered string) {
+	t.Helper()
 	ctx := context.Background()
-	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool()})
+	sp, err := sqlitespool.Open(ctx, sqlitespool.Options{Path: h.spool(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sp.Close()
-	evs, err := sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true})
-	if err != nil {
+	if evs, err = sp.List(ctx, sqlitespool.ListOptions{IncludeTransmitted: true}); err != nil {
 		t.Fatal(err)
 	}
-	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
-	return evs
+	if st, err = sp.Stats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return evs, st, sp.Recovered()
 }
 
 func readFile(path string) string {
@@ -578,7 +616,7 @@ func benchmarkDueUploadAgainstOff(b *testing.B, backend string, args ...string) 
 			connected = bh.count()
 			killUploads(due)
 			waitFor(5*time.Second, func() bool { return !alive(pids[0]) })
-			os.Remove(upload.StatePath(due.spool()))
+			makeDue(b, due)
 			os.Remove(due.uploadLog())
 		}},
 	}

@@ -177,6 +177,9 @@ func combine(rows []Row, days int, by Segment) []Metric {
 				}
 				m.Value = ratio(m.Numerator, m.Denominator)
 				m.OK = m.Denominator > 0
+				if d.NoTotal && k[1] == SegmentAll {
+					m.Numerator, m.OK = 0, false
+				}
 				ms = append(ms, m)
 			}
 		}

@@ -45,7 +45,11 @@
 //     spec's denominator is all generated commands, so the risk levels sum
 //     to the total). A block's backend is the backend_used of its
 //     generation, else the session's. Target 2-5%.
-//   - False positive rate: blocks with user_override true / blocks.
+//   - False positive rate: blocks with user_override true / blocks. caro
+//     records an overridden block when a person on a terminal types "yes,
+//     run it" to run a high risk command that the strict level blocked; a
+//     critical block is never overridden, so it counts in the denominator
+//     only (segment risk_level shows the overridable level apart).
 //     Segments: risk_level (both sides), backend, platform, run. Target < 10%.
 //   - Retry rate: session.end with retries > 0 / sessions. Target < 20%.
 //   - Session completion rate: session.end with commands_executed > 0 /
@@ -54,9 +58,15 @@
 //     (that + error.occurred with component "inference" by its backend, else
 //     the session's backend). Target > 99%.
 //   - Inference latency P50 and P95: nearest-rank percentiles of
-//     command.generated inference_time_ms. Target for P95: < 2 s for the
-//     local backends (static, embedded-mlx, embedded-cpu) and overall, < 5 s
-//     for the remote ones (ollama, vllm).
+//     command.generated inference_time_ms. Segments: backend (backend_used),
+//     platform, run and model_size: the size class of the generation's
+//     model_name (schema.ModelSizeClass: 0-1b, 1-4b, 4-10b, 10-40b, 40b+
+//     from the parameter count the catalog name states; unknown for custom
+//     or a name without one), "none" without a model_name (the static
+//     table). The P95 always reports backend, platform and model_size (the
+//     spec's segments). Target for P95: < 2 s for the local backends
+//     (static, embedded-mlx, embedded-cpu), overall and per platform or
+//     model size, < 5 s for the remote ones (ollama, vllm).
 //   - DAU: distinct session_id (any event but deletion.request) per UTC day;
 //     over a window, the mean of the daily counts over every day of the
 //     window (numerator: the sum of daily counts, denominator: days).
@@ -67,6 +77,13 @@
 //   - Platform distribution: sessions of a segment / all sessions, by
 //     platform (os), arch, shell, os_backend (os and configured backend) and
 //     backend.
+//   - Feature usage, per feature (segment feature, see Features): events
+//     that used it / sessions. A feature is a configured choice of a
+//     session.start (backend:B, safety_level:L, output_format:F,
+//     fallback:on|off) or how a command.executed ran (execution_mode:M,
+//     edit); caro runs one command at most per session.start. The whole
+//     population has no figure (a run uses several features): its "all"
+//     row only carries the sessions.
 //
 // A ratio with a zero denominator has no value (Metric.OK false) and is
 // shown as "n/a". Percentiles use the nearest rank: the value at rank
@@ -111,8 +128,12 @@
 //
 // The review lists the rows of the spec's decision framework that fire:
 // CSR < 80% (with the retry rate), block rate > 5%, false positive rate >
-// 10%, block rate < 1%, a backend's success < 99%, a backend's inference
-// P95 more than 25% (P95JumpThreshold) above the previous week's, and a
-// platform's error rate (errors / sessions on that os) > 1%. Segments
-// without data (a zero denominator) never fire.
+// 10%, block rate < 1%, a backend's success < 99%, the inference P95 of a
+// backend, a platform or a model size more than 25% (P95JumpThreshold)
+// above the previous week's, a platform's error rate (errors / sessions on
+// that os) > 1%, and each feature of Features used by under 1% of the
+// week's sessions (FeatureUnusedShare), one nobody used included, once the
+// week has 100 sessions (FeatureUnusedMinSessions): with fewer, under 1%
+// can only mean none. Segments without data (a zero denominator) never
+// fire.
 package insights

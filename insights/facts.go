@@ -23,7 +23,7 @@ type fact struct {
 	Arch    string
 	Shell   string
 	Run     string // "first" or "returning" or "unknown"
-	Extra   string // "risk_level=high", "category=io_error" or ""
+	Extra   string // "risk_level=high", "category=io_error", "model_name=qwen2.5-coder:7b", the features, or ""
 	V       int64
 	N       int64
 }
@@ -42,6 +42,11 @@ const (
 	factActiveIDs     = "active_ids"
 	distTTFC          = "ttfc_ms"
 	distInference     = "inference_ms"
+	// factFeatures are caro runs by the features they used, all in one
+	// text ("backend:ollama safety_level:strict ..."); dayRows splits them
+	// into factFeature, one per feature.
+	factFeatures = "features"
+	factFeature  = "feature"
 )
 
 // factsTemplate is the one SQL over raw events, for both databases. {1}
@@ -59,9 +64,12 @@ const (
 //   - sess gives every session_id its configured backend and dimensions;
 //   - unmodified holds the generations executed unmodified (from the
 //     window's start on: an execution follows its generation);
-//   - starts, gen, ends and errs are the atoms of one event type; arch and
-//     shell are read for sessions only, since no other fact is split by
-//     them;
+//   - starts, gen, execs, ends and errs are the atoms of one event type;
+//     arch and shell are read for sessions only, since no other fact is
+//     split by them;
+//   - a run's features (the decision framework's "feature unused") are its
+//     configured choices (session.start) and how it ran its command
+//     (command.executed), one text per event, which splitFeatures splits;
 //   - blocks are the blocks, each with the backend that generated the
 //     blocked command (blocked_gen), else its session's;
 //   - active is every (day, session_id) that has an event.
@@ -80,17 +88,29 @@ unmodified AS MATERIALIZED (
 	WHERE e.event_type = 'command.executed' AND e.event_time >= {1} AND @modified = false
 ),
 starts AS MATERIALIZED (
-	SELECT {day} AS day, s.backend, s.osrun, s.archshell, count(*) AS n
+	SELECT {day} AS day, s.backend, s.osrun, s.archshell,
+		'backend:' || coalesce(@primary, '') || ' safety_level:' || coalesce(@safety_level, '')
+			|| ' output_format:' || coalesce(@output_format, '')
+			|| ' fallback:' || CASE WHEN @fallback THEN 'on' ELSE 'off' END AS features,
+		count(*) AS n
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
 	WHERE e.event_type = 'session.start' AND e.event_time >= {1} AND e.event_time < {2}
-	GROUP BY 1, 2, 3, 4
+	GROUP BY 1, 2, 3, 4, 5
 ),
 gen AS MATERIALIZED (
-	SELECT {day} AS day, @backend_used AS used, s.osrun, @inference_ms AS ms,
+	SELECT {day} AS day, @backend_used AS used, s.osrun, @inference_ms AS ms, 'model_name=' || @model_name AS model,
 		CASE WHEN @generation IN (SELECT gid FROM unmodified) THEN 1 ELSE 0 END AS unmodified, count(*) AS n
 	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
 	WHERE e.event_type = 'command.generated' AND e.event_time >= {1} AND e.event_time < {2}
-	GROUP BY 1, 2, 3, 4, 5
+	GROUP BY 1, 2, 3, 4, 5, 6
+),
+execs AS MATERIALIZED (
+	SELECT {day} AS day,
+		'execution_mode:' || coalesce(@execution_mode, '') || CASE WHEN @modified THEN ' edit' ELSE '' END AS features,
+		count(*) AS n
+	FROM events e
+	WHERE e.event_type = 'command.executed' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2
 ),
 ends AS MATERIALIZED (
 	SELECT {day} AS day, s.backend, s.osrun, @ttfc_ms AS ttfc,
@@ -131,13 +151,17 @@ active AS MATERIALIZED (
 			'error.occurred', 'session.end')
 		AND e.event_time >= {1} AND e.event_time < {2} AND e.session_id IS NOT NULL
 )
-SELECT day, 'sessions', backend, osrun, archshell, '', 0, n FROM starts
+SELECT day, 'sessions', backend, osrun, archshell, '', 0, sum(n) FROM starts GROUP BY 1, 3, 4, 5
+UNION ALL
+SELECT day, 'features', '', '', '', features, 0, sum(n) FROM starts GROUP BY 1, 6
+UNION ALL
+SELECT day, 'features', '', '', '', features, 0, n FROM execs
 UNION ALL
 SELECT day, 'generated', used, osrun, '', '', 0, sum(n) FROM gen GROUP BY 1, 3, 4
 UNION ALL
 SELECT day, 'generated_unmodified', used, osrun, '', '', 0, sum(n) FROM gen WHERE unmodified = 1 GROUP BY 1, 3, 4
 UNION ALL
-SELECT day, 'inference_ms', used, osrun, '', '', ms, sum(n) FROM gen WHERE ms IS NOT NULL GROUP BY 1, 3, 4, 7
+SELECT day, 'inference_ms', used, osrun, '', model, ms, sum(n) FROM gen WHERE ms IS NOT NULL GROUP BY 1, 3, 4, 6, 7
 UNION ALL
 SELECT day, 'blocked', backend, osrun, '', extra, 0, sum(n) FROM blocked GROUP BY 1, 3, 4, 6
 UNION ALL
@@ -220,6 +244,12 @@ var factFields = map[string]string{
 	"@override":       schema.KeyUserOverride,
 	"@executed":       schema.KeyCommandsExecuted,
 	"@modified":       schema.KeyModifiedBeforeExecution,
+	// Inference P95 by model size, and feature use.
+	"@model_name":     schema.KeyModelName,
+	"@safety_level":   schema.KeySafetyLevel,
+	"@output_format":  schema.KeyOutputFormat,
+	"@fallback":       schema.KeyFallbackEnabled,
+	"@execution_mode": schema.KeyExecutionMode,
 }
 
 // factsSQL is factsTemplate in dialect d, every alias replaced by the

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"caro.sh/telemetry/schema"
 )
 
 // Segment names a dimension that a metric can be broken down by.
@@ -20,7 +22,15 @@ const (
 	SegmentRun       Segment = "run"        // first or returning
 	SegmentRisk      Segment = "risk_level"
 	SegmentCategory  Segment = "category"
+	// SegmentModelSize is the size class of a generation's model
+	// (schema.ModelSizeClass), "none" without a model (the static table).
+	SegmentModelSize Segment = "model_size"
+	// SegmentFeature is a feature of caro that a run used (Features).
+	SegmentFeature Segment = "feature"
 )
+
+// modelSizeNone is the model size of a generation without a model.
+const modelSizeNone = "none"
 
 // SegmentAll is the segment key of the whole population.
 const SegmentAll = "all"
@@ -63,9 +73,17 @@ type Def struct {
 	Target   Target
 	// TargetFor overrides Target per segment key.
 	TargetFor map[string]Target
+	// NoTotal says the whole population has no figure, only the segments:
+	// a run uses several features at once. Its "all" row keeps the
+	// denominator that the segments share.
+	NoTotal bool
 }
 
 var segsCommon = []Segment{SegmentBackend, SegmentPlatform, SegmentRun}
+
+// segsInference are the segments of the inference time: the common ones
+// and the model's size.
+var segsInference = append(append([]Segment{}, segsCommon...), SegmentModelSize)
 
 var (
 	targetP95Local  = Target{Text: "<2s", Max: 2000}
@@ -88,7 +106,7 @@ var Defs = []Def{
 		Segments: append([]Segment{SegmentRisk}, segsCommon...), Inherent: []Segment{SegmentRisk},
 		Target: Target{Text: "2-5%", Min: 0.02, Max: 0.05}},
 	{Name: "false_positive_rate", Title: "False Positive Rate", Kind: KindRatio,
-		Definition: "blocks the user overrode / safety blocks",
+		Definition: "blocks the user overrode (ran anyway by typing the confirmation; critical ones cannot be) / safety blocks",
 		Num:        []string{factOverridden}, Den: []string{factBlocked},
 		Segments: append([]Segment{SegmentRisk}, segsCommon...), Inherent: []Segment{SegmentRisk},
 		Target: Target{Text: "<10%", Max: 0.10}},
@@ -103,10 +121,11 @@ var Defs = []Def{
 		Target: Target{Text: ">99%", Min: 0.99, Rate: true}},
 	{Name: "inference_p50", Title: "Inference P50", Kind: KindPercentile, Dist: distInference, P: 0.5,
 		Definition: "nearest-rank median of command.generated inference_time_ms",
-		Segments:   segsCommon, Inherent: []Segment{SegmentBackend}},
+		Segments:   segsInference, Inherent: []Segment{SegmentBackend}},
 	{Name: "inference_p95", Title: "Inference P95", Kind: KindPercentile, Dist: distInference, P: 0.95,
 		Definition: "nearest-rank 95th percentile of command.generated inference_time_ms",
-		Segments:   segsCommon, Inherent: []Segment{SegmentBackend}, Target: targetP95Local,
+		Segments:   segsInference, Inherent: []Segment{SegmentBackend, SegmentPlatform, SegmentModelSize},
+		Target:    targetP95Local,
 		TargetFor: map[string]Target{"backend=ollama": targetP95Remote, "backend=vllm": targetP95Remote}},
 	{Name: "session_completion_rate", Title: "Session Completion Rate", Kind: KindRatio,
 		Definition: "sessions ended with commands_executed > 0 / sessions",
@@ -126,6 +145,12 @@ var Defs = []Def{
 		Num:        []string{factSessions}, Den: []string{factSessions},
 		Segments: []Segment{SegmentPlatform, SegmentArch, SegmentShell, SegmentOSBackend, SegmentBackend, SegmentRun},
 		Inherent: []Segment{SegmentPlatform, SegmentArch, SegmentShell, SegmentOSBackend, SegmentBackend}},
+	{Name: "feature_usage", Title: "Feature Usage", Kind: KindShare,
+		Definition: "caro runs that used the feature / sessions (session.start: configured backend, safety level, " +
+			"output format, fallback; command.executed: execution mode, edited)",
+		Num: []string{factFeature}, Den: []string{factSessions},
+		Segments: []Segment{SegmentFeature}, Inherent: []Segment{SegmentFeature}, NoTotal: true,
+		Target: Target{Text: ">=1%", Min: FeatureUnusedShare}},
 }
 
 // DefOf returns the definition of a metric by name.
@@ -139,7 +164,13 @@ func DefOf(name string) (Def, bool) {
 }
 
 // extraKind is the extra dimension a fact carries, if any.
-var extraKind = map[string]Segment{factBlocked: SegmentRisk, factOverridden: SegmentRisk, factErrors: SegmentCategory}
+var extraKind = map[string]Segment{factBlocked: SegmentRisk, factOverridden: SegmentRisk, factErrors: SegmentCategory,
+	distInference: SegmentModelSize, factFeature: SegmentFeature}
+
+// isExtra says whether a dimension is carried by some facts only.
+func isExtra(s Segment) bool {
+	return s == SegmentRisk || s == SegmentCategory || s == SegmentModelSize || s == SegmentFeature
+}
 
 // segValue is the value of a fact on a dimension ("" when the fact does not
 // carry it).
@@ -157,7 +188,15 @@ func segValue(f *fact, s Segment) string {
 		return f.OS + "/" + f.Backend
 	case SegmentRun:
 		return f.Run
-	case SegmentRisk, SegmentCategory:
+	case SegmentModelSize:
+		if extraKind[f.Name] != SegmentModelSize {
+			return ""
+		}
+		if name, ok := strings.CutPrefix(f.Extra, "model_name="); ok && name != "" {
+			return schema.ModelSizeClass(name)
+		}
+		return modelSizeNone
+	case SegmentRisk, SegmentCategory, SegmentFeature:
 		if k, v, ok := strings.Cut(f.Extra, "="); ok && Segment(k) == s {
 			return v
 		}
@@ -182,6 +221,7 @@ const distSuffix = ".dist"
 // dayRows turns the facts of one day into its metric rows, for every
 // segment of every metric.
 func dayRows(day string, facts []fact) []Row {
+	facts = splitFeatures(facts)
 	byName := map[string][]*fact{}
 	for i := range facts {
 		byName[facts[i].Name] = append(byName[facts[i].Name], &facts[i])
@@ -215,11 +255,19 @@ func dayRows(day string, facts []fact) []Row {
 		}
 	}
 	// Distributions: one row per distinct value per segment.
-	for _, dist := range []string{distTTFC, distInference} {
-		for _, seg := range append([]Segment{SegmentNone}, segsCommon...) {
+	for _, ds := range []struct {
+		dist string
+		segs []Segment
+	}{{distTTFC, segsCommon}, {distInference, segsInference}} {
+		dist := ds.dist
+		for _, seg := range append([]Segment{SegmentNone}, ds.segs...) {
 			counts := map[string]map[int64]int64{}
 			for _, f := range byName[dist] {
-				k := segKey(seg, segValue(f, seg))
+				v := segValue(f, seg)
+				if seg != SegmentNone && v == "" {
+					continue
+				}
+				k := segKey(seg, v)
 				if counts[k] == nil {
 					counts[k] = map[int64]int64{}
 				}
@@ -265,7 +313,7 @@ func (d Def) denUnsegmented(seg Segment) bool {
 // carries says whether the facts can be split on seg: every fact carries
 // the common dimensions, only some an extra one.
 func carries(names []string, seg Segment) bool {
-	if seg != SegmentRisk && seg != SegmentCategory {
+	if !isExtra(seg) {
 		return true
 	}
 	for _, n := range names {

@@ -181,11 +181,13 @@ func signals(cur, prev Report) []Signal {
 	if block.OK && block.Value < 0.01 {
 		out = append(out, Signal{"Safety too permissive", "block rate " + pct(block.Value) + " < 1%", "Add more patterns"})
 	}
-	for _, m := range cur.Segments("inference_p95", SegmentBackend) {
-		p, ok := prev.Get("inference_p95", m.Segment)
-		if ok && p.OK && m.OK && p.Value > 0 && m.Value > p.Value*(1+P95JumpThreshold) {
-			out = append(out, Signal{"Performance regression", fmt.Sprintf("%s inference P95 %s, was %s (+%.0f%%)",
-				segLabel(m.Segment), secs(m.Value), secs(p.Value), (m.Value/p.Value-1)*100), "Profile and optimize"})
+	for _, seg := range []Segment{SegmentBackend, SegmentPlatform, SegmentModelSize} {
+		for _, m := range cur.Segments("inference_p95", seg) {
+			p, ok := prev.Get("inference_p95", m.Segment)
+			if ok && p.OK && m.OK && p.Value > 0 && m.Value > p.Value*(1+P95JumpThreshold) {
+				out = append(out, Signal{"Performance regression", fmt.Sprintf("%s inference P95 %s, was %s (+%.0f%%)",
+					p95Label(seg, m.Segment), secs(m.Value), secs(p.Value), (m.Value/p.Value-1)*100), "Profile and optimize"})
+			}
 		}
 	}
 	for _, m := range cur.Segments("backend_success_rate", SegmentBackend) {
@@ -198,6 +200,41 @@ func signals(cur, prev Report) []Signal {
 		if m.OK && m.Value > 0.01 {
 			out = append(out, Signal{"Platform underserved", fmt.Sprintf("%s error rate %s > 1%% (%d errors, %d sessions)",
 				segLabel(m.Segment), pct(m.Value), m.Numerator, m.Denominator), "Prioritize platform fixes"})
+		}
+	}
+	out = append(out, unusedFeatures(cur)...)
+	return out
+}
+
+// p95Label names a segment of the inference P95 in a signal: the backend
+// alone (as before), else the dimension too ("platform linux", "model size
+// 4-10b").
+func p95Label(seg Segment, key string) string {
+	switch seg {
+	case SegmentBackend:
+		return segLabel(key)
+	case SegmentModelSize:
+		return "model size " + segLabel(key)
+	}
+	return string(seg) + " " + segLabel(key)
+}
+
+// unusedFeatures are the "Feature unused" signals: each feature of
+// Features used by under FeatureUnusedShare of the window's sessions, a
+// feature no run used included, once the window has
+// FeatureUnusedMinSessions sessions.
+func unusedFeatures(cur Report) []Signal {
+	all, _ := cur.Get("feature_usage", SegmentAll)
+	sessions := all.Denominator
+	if sessions < FeatureUnusedMinSessions {
+		return nil
+	}
+	var out []Signal
+	for _, f := range Features() {
+		m, _ := cur.Get("feature_usage", segKey(SegmentFeature, f))
+		if share := float64(m.Numerator) / float64(sessions); share < FeatureUnusedShare {
+			out = append(out, Signal{"Feature unused", fmt.Sprintf("%s used by %s of sessions (%d of %d) < 1%%",
+				f, strconv.FormatFloat(share*100, 'f', 1, 64)+"%", m.Numerator, sessions), "Consider deprecation"})
 		}
 	}
 	return out

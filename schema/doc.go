@@ -11,6 +11,11 @@
 // recorded by the SDK) lists the session ids whose events the collector
 // deletes, in the one list-typed field (TypeStringList).
 //
+// The domain of command.generated.model_name is the model catalog,
+// models.txt, embedded and checked at init (models.go): public model names,
+// with the normalisation that maps a user's or a server's spelling onto
+// them (CatalogModel); any other model is recorded as ModelCustom.
+//
 // Everything else reads this package: the SDK's typed events, the redaction
 // processor (on the client and in the collector), the SQLite spool, `caro
 // telemetry show|schema|export` and the generated data inventory

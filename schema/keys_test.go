@@ -23,6 +23,8 @@ func TestNoPackageSpellsAFieldKey(t *testing.T) {
 		"exportfile/export.go caro_version":          "the export envelope's writer version, not the event field",
 		"internal/cli/flow.go backend":               "the --backend flag",
 		"internal/cli/root.go backend":               "the --backend flag",
+		"internal/loadgen/command.go retries":        "caro-loadgen's --retries flag",
+		"insights/features.go backend":               "the name of a feature kind (the configured backend)",
 		"insights/metrics.go backend":                "the name of a metrics segment",
 		"insights/metrics.go risk_level":             "the name of a metrics segment",
 		"exporter/sqlitespool/migrate.go session_id": "a past migration reads the payloads of its own time",

@@ -91,11 +91,16 @@ type Format uint8
 const (
 	// FormatEnum: the value must be one of Field.Enum.
 	FormatEnum Format = iota + 1
-	// FormatVersion: a release version such as 1.1.0 or 1.2.0-beta.1
-	// (digits, letters, '.', '-', '+'; must start with a digit).
+	// FormatVersion: a release version in strict SemVer 2.0 (semver.org):
+	// MAJOR.MINOR.PATCH without leading zeros, then optionally a
+	// pre-release after '-' and build metadata after '+', each of
+	// dot-separated [0-9A-Za-z-] identifiers: 1.1.0, 1.2.0-beta.1,
+	// 1.1.0+git.abc1234.
 	FormatVersion
-	// FormatModelName: a model identifier such as Qwen2.5-Coder-1.5B or
-	// llama3.2:3b (letters, digits, '.', '-', '_', ':'; no spaces, slashes).
+	// FormatModelName: a name from the model catalog (models.txt, see
+	// CatalogModel) such as qwen2.5-coder:7b or Qwen2.5-Coder-1.5B-Instruct,
+	// or ModelCustom for any other model. The redaction processor records
+	// a value as its catalog name, or as ModelCustom, never as it came.
 	FormatModelName
 	// FormatSessionID: 16 lowercase hex digits.
 	FormatSessionID
@@ -113,9 +118,9 @@ func (f Format) String() string {
 	case FormatEnum:
 		return "enum"
 	case FormatVersion:
-		return "version"
+		return "SemVer 2.0 version"
 	case FormatModelName:
-		return "model name"
+		return "model catalog name"
 	case FormatSessionID:
 		return "session id (16 hex)"
 	case FormatUUID:
@@ -143,8 +148,8 @@ type Field struct {
 	// Required fields always have their event's level.
 	Level Level
 	// Format and Enum constrain string fields; MaxLen caps them (values
-	// longer than MaxLen are truncated for FormatModelName and
-	// FormatVersion, rejected otherwise).
+	// longer than MaxLen are shortened for FormatVersion, rejected
+	// otherwise; catalog model names are never longer).
 	Format Format
 	Enum   []string
 	MaxLen int
@@ -303,7 +308,7 @@ var events = []Event{
 			enum(KeySafetyRiskLevel, true, RiskLevels(), "safety verdict"),
 			count(KeySafetyPatternsMatched, true, 1000, "number of safety patterns matched"),
 			{Key: KeyModelName, Type: TypeString, Format: FormatModelName, MaxLen: MaxModelNameLen,
-				Doc: "model identifier (no path, no URL)"},
+				Doc: "model that generated the command, by its public name (never a name of your own)"},
 			detailed(count(KeyInputTokenCount, false, maxTokens, "prompt token count (counts only)")),
 			detailed(count(KeyOutputTokenCount, false, maxTokens, "completion token count (counts only)")),
 			detailed(Field{Key: KeyConfidenceScore, Type: TypeFloat, Min: 0, Max: 1,
@@ -332,7 +337,7 @@ var events = []Event{
 			enum(KeyRiskLevel, true, RiskLevels(), "risk level of the command"),
 			enum(KeyPatternCategory, true, PatternCategories(), "high-level category of the matched pattern"),
 			enum(KeyActionTaken, true, ActionsTaken(), "blocked or warned"),
-			flag(KeyUserOverride, false, "whether the user proceeded anyway (-y)"),
+			flag(KeyUserOverride, false, "whether the user ran it anyway: a warned command run, or a block overridden by typing \"yes, run it\""),
 			enum(KeySafetyLevelConfig, false, SafetyLevels(), "configured safety level"),
 		},
 	},

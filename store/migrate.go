@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
+	"time"
 
 	"caro.sh/telemetry/event"
 )
@@ -61,11 +63,6 @@ func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) er
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, s.insert)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
 	upd, err := tx.PrepareContext(ctx, "UPDATE events SET exported_at = ?, export_id = ? WHERE uid = ?")
 	if err != nil {
 		return err
@@ -74,9 +71,10 @@ func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) er
 	for i := range evs {
 		o := &evs[i]
 		r := row{ev: &o.ev, expires: expiresOn(o.ev.Time, opts.Retention[o.ev.Name])}
-		args := rowArgs(sqliteDialect{}, &r, event.FormatStoreTime(o.ev.Time))
+		args := s.args(&r, time.Time{})
 		args[3] = o.created
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO events ("+strings.Join(eventInsertColumns(o.ev.Name), ", ")+
+			") VALUES (?"+strings.Repeat(", ?", len(args)-1)+")", args...); err != nil {
 			return fmt.Errorf("copy event %s: %w", o.uid, err)
 		}
 		if o.transmitted.Valid || o.export.Valid {

@@ -31,9 +31,10 @@ type pgStore struct {
 	sqldb *sql.DB
 	name  string
 
+	// Partitions are made when a batch first needs them (a batch of
+	// current events needs two or three days).
 	mu    sync.Mutex
 	parts map[string]bool // partitions known to exist, by name
-	ahead time.Duration   // how far ahead Maintain creates partitions
 }
 
 // Advisory lock keys (arbitrary, fixed): schema changes, and inserts
@@ -57,10 +58,6 @@ func openPostgres(ctx context.Context, o Options) (backend, error) {
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 	s := &pgStore{pool: pool, sqldb: stdlib.OpenDBFromPool(pool), name: name, parts: map[string]bool{}}
-	for _, d := range o.Retention {
-		s.ahead = max(s.ahead, d)
-	}
-	s.ahead += 3 * 24 * time.Hour
 	if err := s.setUp(ctx, o); err != nil {
 		s.close()
 		return nil, fmt.Errorf("open store %s: %w", name, err)
@@ -68,7 +65,10 @@ func openPostgres(ctx context.Context, o Options) (backend, error) {
 	return s, nil
 }
 
-func (s *pgStore) setUp(ctx context.Context, o Options) error {
+// underSchemaLock runs fn in a transaction that holds the schema lock and
+// commits it if fn succeeds, so that replicas changing the schema at once
+// take turns instead of failing each other.
+func (s *pgStore) underSchemaLock(ctx context.Context, fn func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -77,30 +77,14 @@ func (s *pgStore) setUp(ctx context.Context, o Options) error {
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockSchema); err != nil {
 		return err
 	}
-	var exists bool
-	if err := tx.QueryRow(ctx, "SELECT to_regclass('events') IS NOT NULL").Scan(&exists); err != nil {
+	if err := fn(tx); err != nil {
 		return err
 	}
-	if !exists && o.MustExist {
-		return fmt.Errorf("%w: the database has no events table", ErrNotFound)
-	}
-	for _, q := range []string{
-		createTableSQL(postgresDialect{}, "TIMESTAMPTZ", "DATE", "uid TEXT NOT NULL",
-			"PRIMARY KEY (uid, expires_on)", " PARTITION BY RANGE (expires_on)"),
-		"CREATE INDEX IF NOT EXISTS events_type_time ON events (event_type, event_time)",
-		"CREATE INDEX IF NOT EXISTS events_session ON events (session_id)",
-		"CREATE INDEX IF NOT EXISTS events_unexported ON events (received_at) WHERE exported_at IS NULL",
-		`CREATE TABLE IF NOT EXISTS deleted_sessions (
-			session_id TEXT PRIMARY KEY,
-			before TIMESTAMPTZ NOT NULL, -- the session's events up to this time are deleted
-			deleted_at TIMESTAMPTZ NOT NULL
-		)`,
-	} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("%w: %s", err, q)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
+	return tx.Commit(ctx)
+}
+
+func (s *pgStore) setUp(ctx context.Context, o Options) error {
+	if err := s.underSchemaLock(ctx, func(tx pgx.Tx) error { return createTables(ctx, tx, o) }); err != nil {
 		return err
 	}
 	// Columns a newer schema added: through database/sql, shared with
@@ -117,23 +101,39 @@ func (s *pgStore) setUp(ctx context.Context, o Options) error {
 		"SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events'"); err != nil {
 		return err
 	}
-	if err := stx.Commit(); err != nil {
+	return stx.Commit()
+}
+
+// createTables creates the tables and indexes that are missing, or fails
+// with ErrNotFound if there is no events table and o.MustExist.
+func createTables(ctx context.Context, tx pgx.Tx, o Options) error {
+	var exists bool
+	if err := tx.QueryRow(ctx, "SELECT to_regclass('events') IS NOT NULL").Scan(&exists); err != nil {
 		return err
 	}
-	return s.ensurePartitions(ctx, o.Now(), s.ahead)
+	if !exists && o.MustExist {
+		return fmt.Errorf("%w: the database has no events table", ErrNotFound)
+	}
+	for _, q := range []string{
+		createTableSQL(postgresDialect{}, "TIMESTAMPTZ", "DATE", "uid TEXT NOT NULL",
+			"PRIMARY KEY (uid, expires_on)", " PARTITION BY RANGE (expires_on)"),
+		"CREATE INDEX IF NOT EXISTS events_type_time ON events (event_type, event_time)",
+		"CREATE INDEX IF NOT EXISTS events_session ON events (session_id)",
+		`CREATE TABLE IF NOT EXISTS deleted_sessions (
+			session_id TEXT PRIMARY KEY,
+			before TIMESTAMPTZ NOT NULL, -- the session's events up to this time are deleted
+			deleted_at TIMESTAMPTZ NOT NULL
+		)`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%w: %s", err, q)
+		}
+	}
+	return nil
 }
 
 // partitionName is the partition of the expiry day d.
 func partitionName(d time.Time) string { return pgPartitionPrefix + d.UTC().Format("20060102") }
-
-// ensurePartitions creates the partitions of the days [from, from+ahead].
-func (s *pgStore) ensurePartitions(ctx context.Context, from time.Time, ahead time.Duration) error {
-	var days []time.Time
-	for d := day(from); !d.After(from.Add(ahead)); d = d.Add(24 * time.Hour) {
-		days = append(days, d)
-	}
-	return s.ensure(ctx, days)
-}
 
 // ensure creates the missing partitions of days, each in its own short
 // transaction under the schema lock, so that replicas creating the same
@@ -150,23 +150,18 @@ func (s *pgStore) ensure(ctx context.Context, days []time.Time) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockSchema); err != nil {
-		return err
-	}
-	for _, d := range missing {
-		name := partitionName(d)
-		q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF events FOR VALUES FROM ('%s') TO ('%s')",
-			name, d.Format(time.DateOnly), d.Add(24*time.Hour).Format(time.DateOnly))
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("create partition %s: %w", name, err)
+	err := s.underSchemaLock(ctx, func(tx pgx.Tx) error {
+		for _, d := range missing {
+			name := partitionName(d)
+			q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF events FOR VALUES FROM ('%s') TO ('%s')",
+				name, d.Format(time.DateOnly), d.Add(24*time.Hour).Format(time.DateOnly))
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("create partition %s: %w", name, err)
+			}
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -188,6 +183,15 @@ func (s *pgStore) close() error {
 }
 
 func (postgresDialect) dayArg(t time.Time) any { return day(t) }
+
+// args are every column of insertColumns: COPY takes one shape.
+func (s *pgStore) args(r *row, received time.Time) []any {
+	args := make([]any, fixedColumns+len(fields))
+	args[0], args[1], args[2] = r.ev.UID, r.ev.Name, r.ev.Time.UTC()
+	args[3], args[4] = received.UTC(), day(r.expires)
+	fieldArgs(args[fixedColumns:], r.ev.Attrs)
+	return args
+}
 
 func (s *pgStore) commit(ctx context.Context, b *batch) error {
 	var days []time.Time
@@ -248,14 +252,11 @@ func (s *pgStore) commit(ctx context.Context, b *batch) error {
 		b.refuseDeleted(tomb)
 	}
 	var in [][]any
-	now := b.now.UTC()
 	for _, r := range b.rows {
 		if r.status != statusPending {
 			continue
 		}
-		args := rowArgs(postgresDialect{}, r, r.ev.Time.UTC())
-		args[3] = now
-		in = append(in, args)
+		in = append(in, r.args)
 	}
 	if len(in) > 0 {
 		if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS events_in (LIKE events) ON COMMIT DELETE ROWS"); err != nil {
@@ -299,9 +300,6 @@ func (s *pgStore) commit(ctx context.Context, b *batch) error {
 }
 
 func (s *pgStore) maintain(ctx context.Context, now time.Time, longest time.Duration) (int64, error) {
-	if err := s.ensurePartitions(ctx, now, s.ahead); err != nil {
-		return 0, err
-	}
 	rows, err := s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'events'::regclass`)
 	if err != nil {

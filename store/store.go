@@ -89,6 +89,12 @@ func RetentionFor(name string) time.Duration {
 // ErrClosed is returned by calls on a closed Store.
 var ErrClosed = errors.New("store closed")
 
+// ErrGone is returned by Append when a SQLite store's file was removed or
+// replaced while it was open (its folder deleted under a running
+// collector): the commit went into a file no one will read again, so it is
+// not acknowledged. Open the store again to create a new file at its path.
+var ErrGone = errors.New("the store's file was removed or replaced while open")
+
 // ErrNotFound is returned by Open with MustExist when there is no store.
 var ErrNotFound = errors.New("no store")
 
@@ -215,7 +221,8 @@ func (s *Store) Append(ctx context.Context, evs []Event) (Result, error) {
 
 // prepare turns the request's events into rows, refusing the expired.
 func (s *Store) prepare(r *request) error {
-	today := day(s.opts.Now())
+	received := s.opts.Now()
+	today := day(received)
 	r.rows = make([]row, len(r.evs))
 	for i := range r.evs {
 		ev := &r.evs[i]
@@ -241,6 +248,7 @@ func (s *Store) prepare(r *request) error {
 				rw.deletes = a.Value.List
 			}
 		}
+		rw.args = s.b.args(rw, received)
 	}
 	return nil
 }
@@ -420,6 +428,9 @@ type row struct {
 	deletes []string  // a deletion request's session ids
 	expires time.Time // the UTC day retention drops it
 	status  status
+	// args are the row's insert arguments, built by the caller's
+	// goroutine (backend.args) so that the one writer only executes.
+	args []any
 }
 
 // batch is what one transaction stores.
@@ -487,6 +498,8 @@ type backend interface {
 	maintain(ctx context.Context, now time.Time, longest time.Duration) (int64, error)
 	pending(ctx context.Context, limit int) ([]Event, error)
 	markExported(ctx context.Context, uids []string, exportID string, at time.Time) error
+	// args builds a row's insert arguments, received at received.
+	args(r *row, received time.Time) []any
 	writers() int
 	dialect() Dialect
 	db() *sql.DB

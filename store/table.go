@@ -135,17 +135,69 @@ func fieldArgs(args []any, attrs []schema.Attr) {
 		if !ok {
 			continue // only the transport uid, kept apart
 		}
-		switch a.Value.Type {
-		case schema.TypeString:
-			args[i] = a.Value.Str
-		case schema.TypeInt:
-			args[i] = a.Value.Int
-		case schema.TypeBool:
-			args[i] = a.Value.Bool
-		case schema.TypeFloat:
-			args[i] = a.Value.Float
-		case schema.TypeStringList:
-			args[i] = strings.Join(a.Value.List, listSep)
+		args[i] = fieldValue(a.Value)
+	}
+}
+
+// fieldValue is a field's value as a SQL argument.
+func fieldValue(v schema.Value) any {
+	switch v.Type {
+	case schema.TypeString:
+		return v.Str
+	case schema.TypeInt:
+		return v.Int
+	case schema.TypeBool:
+		return v.Bool
+	case schema.TypeFloat:
+		return v.Float
+	case schema.TypeStringList:
+		return strings.Join(v.List, listSep)
+	}
+	return nil
+}
+
+// eventColumns maps each event name to the indexes (into fields) of the
+// columns its fields fill: an insert names only those, so that a row's
+// thirty-odd NULLs are neither bound nor converted.
+var eventColumns = func() map[string][]int {
+	out := make(map[string][]int)
+	for _, ev := range schema.Events() {
+		for i := range ev.Fields {
+			if j, ok := fieldIndex[ev.Fields[i].Key]; ok {
+				out[ev.Name] = append(out[ev.Name], j)
+			}
+		}
+	}
+	return out
+}()
+
+// eventInsertColumns is the column list of an insert of one event type:
+// the fixed columns, then the event's own fields.
+func eventInsertColumns(name string) []string {
+	out := []string{ColUID, ColEventType, ColEventTime, ColReceivedAt, ColExpiresOn}
+	for _, j := range eventColumns[name] {
+		out = append(out, fields[j].Name)
+	}
+	return out
+}
+
+// eventFieldArgs writes the event's fields into args, in the order of
+// eventColumns[name]: NULL where the event lacks an optional field.
+func eventFieldArgs(args []any, name string, attrs []schema.Attr) {
+	cols := eventColumns[name]
+	for i := range args {
+		args[i] = nil
+	}
+	for _, a := range attrs {
+		j, ok := fieldIndex[a.Key]
+		if !ok {
+			continue
+		}
+		for k, c := range cols {
+			if c == j {
+				args[k] = fieldValue(a.Value)
+				break
+			}
 		}
 	}
 }

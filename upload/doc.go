@@ -56,15 +56,19 @@
 // # Schedule
 //
 // The schedule lives in a small JSON file beside the spool (StatePath:
-// <spool>.upload.json, written atomically): last attempt, last success,
-// consecutive failures, next attempt time, last error. Spool counters were
-// the alternative, but they only add, while this is state that is
-// replaced, and Due must be answered on Caro's startup path by reading one
-// file, not by opening SQLite. Due is true at most once per batch interval,
-// counted from the last attempt (written before anything is sent, so a
-// crashing uploader is not restarted by every run), and never before the
-// next attempt time of a backoff or Retry-After. A last attempt in the
-// future means the clock was set back, and the schedule restarts.
+// <spool>.upload.json, written atomically): first recorded events, last
+// attempt, last success, consecutive failures, next attempt time, last
+// error. Spool counters were the alternative, but they only add, while
+// this is state that is replaced, and Due must be answered on Caro's
+// startup path by reading one file, not by opening SQLite. The first run
+// that records events creates the file (StartSchedule, which never
+// replaces one), and the first upload is due one batch interval later, so
+// that uploads come in batches from the start; with no file nothing is
+// due. Then Due is true at most once per batch interval, counted from the
+// last attempt (written before anything is sent, so a crashing uploader is
+// not restarted by every run), and never before the next attempt time of a
+// backoff or Retry-After. A time in the future means the clock was set
+// back, and the schedule restarts.
 //
 // # One uploader
 //

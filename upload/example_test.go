@@ -17,8 +17,13 @@ func Example() {
 	spoolPath := "/home/user/.cache/caro/telemetry.db" // sdk.Dirs.SpoolFile()
 	interval := 24 * time.Hour                         // sdk.Config.BatchInterval
 
-	// 1. In every run (never when air-gapped): one small file read.
-	if !upload.DueFile(spoolPath, interval, time.Now()) {
+	// 1. In every run that records: one small file read. The first such
+	// run starts the schedule: the first upload is one interval later.
+	due, started := upload.DueFile(spoolPath, interval, time.Now())
+	if !started {
+		upload.StartSchedule(spoolPath, time.Now())
+	}
+	if !due {
 		return
 	}
 	// ... start `caro telemetry flush` detached, and carry on at once.

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"caro.sh/telemetry/exporter/sqlitespool"
+	"caro.sh/telemetry/internal/clocktest"
 	"caro.sh/telemetry/schema"
 )
 
@@ -19,26 +19,9 @@ import (
 const testVersion = "1.1.0"
 
 // clock is a settable clock for the spool, the state and MarkTransmitted.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = clocktest.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+func newClock() *clock { return clocktest.New(time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)) }
 
 func openSpool(t testing.TB, path string, now func() time.Time) *sqlitespool.Spool {
 	t.Helper()

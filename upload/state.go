@@ -21,10 +21,15 @@ import (
 // schedule is a few values that are replaced, and Due must be answerable
 // on Caro's startup path without opening SQLite.
 type State struct {
+	// FirstEvent is when the first events were recorded: StartSchedule
+	// writes it, from the run that records them, and the first automatic
+	// upload is due one batch interval later. Zero in the files of caro
+	// versions that uploaded right after the first run.
+	FirstEvent time.Time `json:"first_event,omitzero"`
 	// LastAttempt is when the last Flush started. It is written before
 	// anything is sent, so a flush that is killed still counts: a crashing
 	// uploader is not restarted by every Caro run.
-	LastAttempt time.Time `json:"last_attempt"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
 	// NextAttempt is the earliest time of the next attempt after a failure:
 	// the backoff's, or the server's Retry-After. Zero when not backing off.
 	// It follows LastAttempt in the file, for quickSchedule.
@@ -79,50 +84,120 @@ func (st State) save(path string) error {
 	return nil
 }
 
-// Due reports whether an automatic upload of sp should start now: at most
-// once per interval (counted from the last attempt, successful or not) and
-// never before a backoff's or a Retry-After's next attempt time. See
-// DueFile for callers that have not opened the spool.
+// Due reports whether an automatic upload of sp should start now: one
+// interval after the first recorded events (State.FirstEvent), then at
+// most once per interval (counted from the last attempt, successful or
+// not) and never before a backoff's or a Retry-After's next attempt time.
+// A spool whose schedule has not started is not due. See DueFile for
+// callers that have not opened the spool.
 func Due(sp *sqlitespool.Spool, interval time.Duration, now time.Time) bool {
-	return DueFile(sp.Path(), interval, now)
+	due, _ := DueFile(sp.Path(), interval, now)
+	return due
 }
 
 // DueFile is Due for the spool at spoolPath, which it does not open: it
 // reads one small file, cheap enough for Caro's startup path
-// (quickSchedule). An unreadable state counts as never attempted.
-func DueFile(spoolPath string, interval time.Duration, now time.Time) bool {
+// (quickSchedule). started is false when there is no state file: no
+// events were recorded yet, nothing is due, and the run about to record
+// the first ones starts the schedule (StartSchedule). An unreadable or
+// malformed state counts as started and never attempted: due.
+func DueFile(spoolPath string, interval time.Duration, now time.Time) (due, started bool) {
 	path := StatePath(filepath.Clean(spoolPath))
 	b, err := os.ReadFile(path)
-	if err != nil {
-		return true // missing or unreadable: never attempted
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, false
 	}
-	if last, next, ok := quickSchedule(b); ok {
-		return State{LastAttempt: last, NextAttempt: next}.Due(interval, now)
+	if err != nil {
+		return true, true
+	}
+	if st, ok := quickSchedule(b); ok {
+		return st.Due(interval, now), true
 	}
 	st, _ := LoadState(path)
-	return st.Due(interval, now)
+	return st.Due(interval, now), true
 }
 
-// quickSchedule reads the two fields Due needs from a state file as save
-// writes it: `{"last_attempt":"<time>"`, then `,"next_attempt":"<time>"`
-// or no next_attempt anywhere. Anything else is not ok, and the caller
-// decodes the file with encoding/json instead. This spares every recording
-// caro run encoding/json's first use of the State type (reflection over its
+// StartSchedule starts the upload schedule of the spool at spoolPath: it
+// creates the state file with FirstEvent now, unless one exists (it never
+// replaces a file, so it cannot undo a concurrent Flush's save). created
+// is true for the one caller that created it: the first run that records
+// events on this machine (session.start's is_first_run).
+func StartSchedule(spoolPath string, now time.Time) (created bool, err error) {
+	path := StatePath(filepath.Clean(spoolPath))
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return false, fmt.Errorf("start the upload schedule: %w", err)
+	}
+	b, err := json.Marshal(State{FirstEvent: now})
+	if err != nil {
+		return false, fmt.Errorf("start the upload schedule: %w", err)
+	}
+	// A whole file under a temporary name, then a link that fails if the
+	// state exists: readers never see a partial file, and of two first
+	// runs only one creates it.
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".new*")
+	if err != nil {
+		return false, fmt.Errorf("start the upload schedule: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp.Name(), path)
+	}
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("start the upload schedule: %w", err)
+	}
+	return true, nil
+}
+
+// quickSchedule reads the fields Due needs from a state file as save
+// writes them: `{`, then in this order and each optional,
+// `"first_event":"<time>"`, `"last_attempt":"<time>"` and
+// `"next_attempt":"<time>"` separated by commas, then `}` or another
+// field, and none of the three anywhere after (in any case, or escaped).
+// Anything else is not ok, and the caller decodes the file
+// with encoding/json instead. This spares every recording caro run
+// encoding/json's first use of the State type (reflection over its
 // fields), which costs a tenth of a millisecond in a process that just
 // started.
-func quickSchedule(b []byte) (last, next time.Time, ok bool) {
-	last, rest, ok := quickTime(b, `{"last_attempt":"`)
+func quickSchedule(b []byte) (st State, ok bool) {
+	rest, ok := bytes.CutPrefix(b, []byte("{"))
 	if !ok {
-		return time.Time{}, time.Time{}, false
+		return State{}, false
 	}
-	if bytes.HasPrefix(rest, []byte(`,"next_attempt":"`)) {
-		next, _, ok = quickTime(rest, `,"next_attempt":"`)
-		return last, next, ok
+	sep := ""
+	for _, f := range []struct {
+		key string
+		t   *time.Time
+	}{{"first_event", &st.FirstEvent}, {"last_attempt", &st.LastAttempt}, {"next_attempt", &st.NextAttempt}} {
+		if t, r, ok := quickTime(rest, sep+`"`+f.key+`":"`); ok {
+			*f.t, rest, sep = t, r, ","
+		}
 	}
-	if bytes.Contains(rest, []byte(`"next_attempt"`)) {
-		return time.Time{}, time.Time{}, false
+	// What follows is the end of the object or its next field.
+	if !bytes.HasPrefix(rest, []byte("}")) && !bytes.HasPrefix(rest, []byte(sep+`"`)) {
+		return State{}, false
 	}
-	return last, time.Time{}, true
+	// encoding/json matches keys without regard to case (Unicode's, and
+	// \u escapes): the rest is plain ASCII, and holds none of the three
+	// in any case.
+	for _, c := range rest {
+		if c >= 0x80 {
+			return State{}, false
+		}
+	}
+	lower := bytes.ToLower(rest)
+	for _, key := range []string{`"first_event"`, `"last_attempt"`, `"next_attempt"`, `\u`} {
+		if bytes.Contains(lower, []byte(key)) {
+			return State{}, false
+		}
+	}
+	return st, true
 }
 
 // quickTime parses the RFC 3339 time that follows prefix in b, up to the
@@ -144,14 +219,19 @@ func quickTime(b []byte, prefix string) (time.Time, []byte, bool) {
 	return t, rest[end+1:], true
 }
 
-// Due applies the schedule to the state. A LastAttempt in the future means
-// the clock was set back: waiting for it could take years, so the schedule
-// starts again.
+// Due applies the schedule to the state. The first upload is due one
+// interval after FirstEvent; a state with neither time (written by hand,
+// or malformed) is due. A time in the future means the clock was set
+// back: waiting for it could take years, so the schedule starts again.
 func (st State) Due(interval time.Duration, now time.Time) bool {
-	if st.LastAttempt.IsZero() || now.Before(st.LastAttempt) {
+	last := st.LastAttempt
+	if last.IsZero() {
+		last = st.FirstEvent
+	}
+	if last.IsZero() || now.Before(last) {
 		return true
 	}
-	return !now.Before(st.LastAttempt.Add(interval)) && !now.Before(st.NextAttempt)
+	return !now.Before(last.Add(interval)) && !now.Before(st.NextAttempt)
 }
 
 // backoff is the delay after the n-th consecutive failure (n >= 1):

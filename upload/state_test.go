@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -18,7 +19,12 @@ func TestDue(t *testing.T) {
 		now  time.Time
 		want bool
 	}{
-		{"a spool never uploaded is due", State{}, t0, true},
+		{"a state with no time at all is due", State{}, t0, true},
+		{"the first upload waits an interval after the first events", State{FirstEvent: t0}, t0.Add(23 * time.Hour), false},
+		{"the first upload is due an interval after the first events", State{FirstEvent: t0}, t0.Add(day), true},
+		{"after an attempt the first events no longer count",
+			State{FirstEvent: t0.Add(-72 * time.Hour), LastAttempt: t0}, t0.Add(time.Hour), false},
+		{"first events in the future restart the schedule", State{FirstEvent: t0}, t0.Add(-time.Hour), true},
 		{"an upload an hour ago is not due again", State{LastAttempt: t0}, t0.Add(time.Hour), false},
 		{"an upload a full interval ago is due", State{LastAttempt: t0}, t0.Add(day), true},
 		{"a backoff beyond the interval still holds",
@@ -39,8 +45,8 @@ func TestDue(t *testing.T) {
 			if err := tc.st.save(StatePath(path)); err != nil {
 				t.Fatal(err)
 			}
-			if got := DueFile(path, day, tc.now); got != tc.want {
-				t.Errorf("DueFile = %v, want %v (state file round trip)", got, tc.want)
+			if got, started := DueFile(path, day, tc.now); got != tc.want || !started {
+				t.Errorf("DueFile = %v, %v; want %v, started (state file round trip)", got, started, tc.want)
 			}
 		})
 	}
@@ -55,6 +61,11 @@ func TestStateFile(t *testing.T) {
 			t.Fatalf("LoadState = %+v, %v", st, err)
 		}
 	})
+	t.Run("a missing file is a schedule not started, not due", func(t *testing.T) {
+		if due, started := DueFile(spool, time.Hour, time.Now()); due || started {
+			t.Errorf("DueFile = %v, %v; want not due, not started", due, started)
+		}
+	})
 	t.Run("a malformed file is reported and counts as never uploaded", func(t *testing.T) {
 		if err := os.WriteFile(StatePath(spool), []byte("{not json"), 0o600); err != nil {
 			t.Fatal(err)
@@ -62,8 +73,8 @@ func TestStateFile(t *testing.T) {
 		if _, err := LoadState(StatePath(spool)); err == nil {
 			t.Error("LoadState accepted a malformed file")
 		}
-		if !DueFile(spool, time.Hour, time.Now()) {
-			t.Error("a malformed state is not due")
+		if due, started := DueFile(spool, time.Hour, time.Now()); !due || !started {
+			t.Errorf("a malformed state: DueFile = %v, %v; want due, started", due, started)
 		}
 	})
 	t.Run("save replaces the file whole and leaves no temporary file", func(t *testing.T) {
@@ -218,6 +229,14 @@ func TestDueFileReadsEveryStateFileAsEncodingJSONDoes(t *testing.T) {
 		quick bool // quickSchedule reads it
 	}{
 		{"saved, never attempted", saved(State{}), true},
+		{"saved, schedule started", saved(State{FirstEvent: t0}), true},
+		{"saved, started and attempted", saved(State{FirstEvent: t0.Add(-day), LastAttempt: t0, LastSuccess: t0}), true},
+		{"saved, started and backing off", saved(State{FirstEvent: t0.Add(-day), LastAttempt: t0, Failures: 1,
+			NextAttempt: t0.Add(40 * time.Hour)}), true},
+		{"written by an older caro", `{"last_attempt":"0001-01-01T00:00:00Z","next_attempt":"2026-11-28T09:00:00Z"}`, true},
+		{"first_event after another field", `{"last_attempt":"2026-11-26T09:00:00Z","first_event":"2026-11-20T09:00:00Z"}`, false},
+		{"a key again in capitals", `{"first_event":"2026-11-26T09:00:00Z","FIRST_EVENT":"2026-11-20T09:00:00Z"}`, false},
+		{"a key again, escaped", `{"last_attempt":"2026-11-26T09:00:00Z","next_\u0061ttempt":"2027-11-20T09:00:00Z"}`, false},
 		{"saved, attempted", saved(State{LastAttempt: t0, LastSuccess: t0}), true},
 		{"saved, backing off", saved(State{LastAttempt: t0, Failures: 3, NextAttempt: t0.Add(40 * time.Hour),
 			LastError: `server said "next_attempt":"2099-01-01T00:00:00Z"`}), true},
@@ -232,7 +251,7 @@ func TestDueFileReadsEveryStateFileAsEncodingJSONDoes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, _, ok := quickSchedule([]byte(tc.file)); ok != tc.quick {
+			if _, ok := quickSchedule([]byte(tc.file)); ok != tc.quick {
 				t.Errorf("quickSchedule ok = %v, want %v for %s", ok, tc.quick, tc.file)
 			}
 			spool := filepath.Join(t.TempDir(), "telemetry.db")
@@ -242,10 +261,82 @@ func TestDueFileReadsEveryStateFileAsEncodingJSONDoes(t *testing.T) {
 			st, _ := LoadState(StatePath(spool))
 			for _, now := range []time.Time{t0.Add(-time.Hour), t0.Add(time.Hour), t0.Add(day + time.Hour),
 				t0.Add(41 * time.Hour), t0.Add(3 * day)} {
-				if got, want := DueFile(spool, day, now), st.Due(day, now); got != want {
+				if got, _ := DueFile(spool, day, now); got != st.Due(day, now) {
+					want := st.Due(day, now)
 					t.Errorf("DueFile at %v = %v, LoadState+Due = %v, for %s", now, got, want, tc.file)
 				}
 			}
 		})
 	}
+}
+
+func TestStartSchedule(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	t.Run("the first call creates the state, folder and all, and the next ones do not", func(t *testing.T) {
+		spool := filepath.Join(t.TempDir(), "cache", "caro", "telemetry.db")
+		for i, want := range []bool{true, false} {
+			created, err := StartSchedule(spool, t0.Add(time.Duration(i)*time.Hour))
+			if err != nil || created != want {
+				t.Fatalf("call %d: StartSchedule = %v, %v; want %v", i+1, created, err, want)
+			}
+		}
+		st, err := LoadState(StatePath(spool))
+		if err != nil || st != (State{FirstEvent: t0}) {
+			t.Fatalf("state = %+v, %v; want the first call's", st, err)
+		}
+		if due, started := DueFile(spool, day, t0.Add(day-time.Second)); due || !started {
+			t.Errorf("a second before the interval: DueFile = %v, %v; want not due, started", due, started)
+		}
+		if due, _ := DueFile(spool, day, t0.Add(day)); !due {
+			t.Error("an interval after the first events: not due")
+		}
+		entries, _ := os.ReadDir(filepath.Dir(spool))
+		if len(entries) != 1 {
+			t.Errorf("the folder holds %d files, want the state alone", len(entries))
+		}
+		if info, _ := os.Stat(filepath.Dir(spool)); info.Mode().Perm() != 0o700 {
+			t.Errorf("folder mode %v, want 0700", info.Mode().Perm())
+		}
+	})
+	t.Run("a state a flush wrote is kept", func(t *testing.T) {
+		spool := filepath.Join(t.TempDir(), "telemetry.db")
+		flushed := State{LastAttempt: t0, LastSuccess: t0}
+		if err := flushed.save(StatePath(spool)); err != nil {
+			t.Fatal(err)
+		}
+		if created, err := StartSchedule(spool, t0.Add(time.Hour)); created || err != nil {
+			t.Fatalf("StartSchedule = %v, %v; want false", created, err)
+		}
+		if st, _ := LoadState(StatePath(spool)); st != flushed {
+			t.Errorf("state = %+v, want %+v", st, flushed)
+		}
+	})
+}
+
+// Whatever a state file holds, the quick read decides as encoding/json
+// does.
+func FuzzQuickSchedule(f *testing.F) {
+	f.Add([]byte(`{"first_event":"2026-11-26T09:00:00Z"}`))
+	f.Add([]byte(`{"first_event":"2026-11-20T09:00:00Z","last_attempt":"2026-11-26T09:00:00Z","next_attempt":"2026-11-28T09:00:00Z","failures":1}`))
+	f.Add([]byte(`{"last_attempt":"2026-11-26T09:00:00Z","last_success":"2026-11-26T09:00:00Z"}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"first_event":"2026-11-26T09:00:00Z","FIRST_EVENT":"2026-11-20T09:00:00Z"}`))
+	f.Add([]byte(`{"last_attempt":"2026-11-26T09:00:00Z","next_\u0061ttempt":"2027-11-20T09:00:00Z"}`))
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		quick, ok := quickSchedule(b)
+		if !ok {
+			return
+		}
+		var st State
+		if err := json.Unmarshal(b, &st); err != nil {
+			return // the quick read only looks at its three fields
+		}
+		for _, now := range []time.Time{t0.Add(-time.Hour), t0, t0.Add(30 * time.Hour), t0.Add(400 * 24 * time.Hour)} {
+			if quick.Due(24*time.Hour, now) != st.Due(24*time.Hour, now) {
+				t.Fatalf("at %v quickSchedule decides %v, encoding/json %v, for %s", now, quick.Due(24*time.Hour, now), st.Due(24*time.Hour, now), b)
+			}
+		}
+	})
 }

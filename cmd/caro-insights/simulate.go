@@ -51,25 +51,28 @@ func newSimulateCmd(now func() time.Time) *cobra.Command {
 			}
 			start := time.Now()
 			res, err := fleet.Run(c.Context(), p, dir, sink, workers)
-			fmt.Fprintf(c.OutOrStdout(), "simulated %d users over %d days up to %s: %d sessions, %d events delivered in %v\n",
-				res.Users, p.Days, p.End.Format(time.DateOnly), res.Sessions, res.Events, time.Since(start).Round(time.Millisecond))
+			// --end is exclusive: the days simulated are the Days before it.
+			endDay := p.End.UTC().Truncate(24 * time.Hour)
+			fmt.Fprintf(c.OutOrStdout(), "simulated %d users over %d days, %s to %s: %d sessions, %d events delivered in %v\n",
+				res.Users, p.Days, endDay.AddDate(0, 0, -p.Days).Format(time.DateOnly), endDay.AddDate(0, 0, -1).Format(time.DateOnly),
+				res.Sessions, res.Events, time.Since(start).Round(time.Millisecond))
 			return err
 		},
 	}
 	c.Flags().StringVar(&endpoint, "endpoint", "", "the collector's OTLP/HTTP base URL, e.g. http://127.0.0.1:4318")
 	storeFlag(c, &where, "the collector's store to append to instead (no collector): a SQLite file, created if missing, or a postgres:// DSN")
 	f := c.Flags()
-	f.StringVar(&end, "end", "", "UTC day after the last simulated day, YYYY-MM-DD (default: today)")
+	f.StringVar(&end, "end", "", "UTC day after the last simulated day (not simulated), YYYY-MM-DD (default: today)")
 	f.IntVar(&p.Users, "users", p.Users, "users (machine ids)")
 	f.IntVar(&p.Days, "days", p.Days, "days before --end")
 	f.Uint64Var(&p.Seed, "seed", p.Seed, "seed of the random source (same seed, same fleet)")
-	f.Float64Var(&p.Active, "active", p.Active, "probability that a user runs a session on a day")
-	f.IntVar(&p.MeanCommands, "commands", p.MeanCommands, "mean commands per session")
-	f.Float64Var(&p.CSR, "csr", p.CSR, "command success rate")
-	f.Float64Var(&p.BlockRate, "block-rate", p.BlockRate, "safety blocks / generated commands")
-	f.Float64Var(&p.FalsePositive, "false-positive", p.FalsePositive, "overridden blocks / blocks")
-	f.Float64Var(&p.RetryRate, "retry-rate", p.RetryRate, "sessions with a retry / sessions")
-	f.Float64Var(&p.InferenceErrorRate, "inference-errors", p.InferenceErrorRate, "inference errors per command")
+	f.Float64Var(&p.Active, "active", p.Active, "probability that a user runs caro on a day")
+	f.IntVar(&p.MeanSessions, "sessions", p.MeanSessions, "mean sessions (caro runs) of an active day")
+	f.Float64Var(&p.CSR, "csr", p.CSR, "command success rate: commands run as generated / generated")
+	f.Float64Var(&p.BlockRate, "block-rate", p.BlockRate, "safety blocks / generated commands (caro never runs a blocked command)")
+	f.Float64Var(&p.RetryRate, "retry-rate", p.RetryRate, "sessions with a regeneration / sessions")
+	f.Float64Var(&p.InferenceErrorRate, "inference-errors", p.InferenceErrorRate,
+		"failures of a remote backend (ollama, vllm) per generation; the static table answers instead")
 	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "users simulated at once")
 	return c
 }

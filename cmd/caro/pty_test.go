@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -33,6 +34,13 @@ type session struct {
 
 func startSession(t *testing.T, home, name string, args ...string) *session {
 	t.Helper()
+	return startSessionIn(t, "", home, name, args...)
+}
+
+// startSessionIn is startSession in the working directory dir ("" is the
+// test's own).
+func startSessionIn(t *testing.T, dir, home, name string, args ...string) *session {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +48,7 @@ func startSession(t *testing.T, home, name string, args ...string) *session {
 	cmd := exec.Command(self)
 	cmd.Args = append([]string{name}, args...) // argv[0] selects the entry point
 	cmd.Env = cleanEnv(home)
+	cmd.Dir = dir
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +159,21 @@ func eventsIn(t *testing.T, home string) string {
 	return string(out)
 }
 
+// recordedEvents returns home's pending events, as `caro telemetry show
+// --json` prints them.
+func recordedEvents(t *testing.T, home string) []map[string]any {
+	t.Helper()
+	out := eventsIn(t, home)
+	if out == "" {
+		return nil
+	}
+	var evs []map[string]any
+	if err := json.Unmarshal([]byte(out), &evs); err != nil {
+		t.Fatalf("caro telemetry show --json: %v\n%s", err, out)
+	}
+	return evs
+}
+
 func TestFirstRunPromptAccepted(t *testing.T) {
 	home := t.TempDir()
 	s := startSession(t, home, "caro", "list files")
@@ -211,9 +235,11 @@ func TestFirstRunPromptDeclined(t *testing.T) {
 func TestExecuteEditAndRegenerate(t *testing.T) {
 	home := t.TempDir()
 	writeFile(t, filepath.Join(home, ".config", "caro", "config.toml"), "[telemetry]\nenabled = true\nlevel = \"detailed\"\n")
-	s := startSession(t, home, "caro", "list files")
+	s := startSession(t, home, "caro", "list files by size")
+	s.expect("ls -lhS")
 	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
 	s.send("r")
+	s.expect("du -sh -- * | sort -h") // the table's next entry for the request
 	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
 	s.send("e")
 	s.expect("Edit the command (empty keeps it):")
@@ -238,6 +264,39 @@ func TestExecuteEditAndRegenerate(t *testing.T) {
 	}
 	if strings.Contains(evs, "edited-by-hand") {
 		t.Error("the edited command was recorded")
+	}
+}
+
+// r on the static backend when the table has no other entry for the
+// request: caro says so and asks about the same command again; nothing
+// new is generated or recorded.
+func TestRegenerateWithNoOtherCommand(t *testing.T) {
+	home := t.TempDir()
+	writeFile(t, filepath.Join(home, ".config", "caro", "config.toml"), "[telemetry]\nenabled = true\n")
+	s := startSession(t, home, "caro", "list files")
+	s.expect("ls -la")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("r")
+	s.expect("caro: the built-in table has no other command for that request; here is the same one again")
+	s.expect("ls -la")
+	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.send("n")
+	if code, out := s.wait(); code != 0 {
+		t.Fatalf("exit code %d; output:\n%s", code, out)
+	}
+	var generated int
+	for _, e := range recordedEvents(t, home) {
+		switch e["event"] {
+		case "command.generated":
+			generated++
+		case "session.end":
+			if e["commands_generated"] != 1.0 || e["retries"] != 0.0 || e["exit_reason"] != "user_declined" {
+				t.Errorf("session.end = %v", e)
+			}
+		}
+	}
+	if generated != 1 {
+		t.Errorf("%d command.generated events, want 1", generated)
 	}
 }
 

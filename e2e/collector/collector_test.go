@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/store"
 	_ "modernc.org/sqlite"
 )
 
@@ -59,6 +61,10 @@ type collector struct {
 	cmd                           *exec.Cmd
 	out                           *syncBuffer
 	done                          chan error
+
+	bin  string   // the binary, config and environment it was started
+	args []string // with, for restart
+	env  []string
 }
 
 type syncBuffer struct {
@@ -83,30 +89,47 @@ func (s *syncBuffer) String() string {
 // waits for its health check. It is stopped with the test.
 func startCollector(t testing.TB, config string, env ...string) *collector {
 	t.Helper()
-	bin := binary(t)
+	return startCollectorWith(t, binary(t), configPath(config), env...)
+}
+
+// startCollectorWith is startCollector with any collector binary and
+// config file.
+func startCollectorWith(t testing.TB, bin, config string, env ...string) *collector {
+	t.Helper()
 	c := &collector{
 		otlp: freePort(t), events: freePort(t), health: freePort(t), metrics: freePort(t),
-		store: filepath.Join(t.TempDir(), "store", "caro.db"), out: &syncBuffer{}, done: make(chan error, 1),
+		store: filepath.Join(t.TempDir(), "store", "caro.db"), out: &syncBuffer{},
+		bin: bin, args: []string{"--config", config},
 	}
 	_, metricsPort, _ := net.SplitHostPort(c.metrics)
-	c.cmd = exec.Command(bin, "--config", configPath(config))
-	c.cmd.Env = append(os.Environ(),
+	c.env = append(os.Environ(),
 		"CARO_OTLP_ENDPOINT="+c.otlp, "CARO_EVENTS_ENDPOINT="+c.events, "CARO_HEALTH_ENDPOINT="+c.health,
 		"CARO_METRICS_PORT="+metricsPort, "CARO_STORE="+c.store, "CARO_LOG_LEVEL=info")
-	c.cmd.Env = append(c.cmd.Env, env...)
+	c.env = append(c.env, env...)
+	t.Cleanup(func() { c.stop(t) })
+	c.start(t)
+	return c
+}
+
+// start runs the process (again, after a stop or a kill: same ports,
+// same store) and waits for its health check.
+func (c *collector) start(t testing.TB) {
+	t.Helper()
+	c.cmd = exec.Command(c.bin, c.args...)
+	c.cmd.Env = c.env
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
+	c.done = make(chan error, 1)
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { c.done <- c.cmd.Wait() }()
-	t.Cleanup(func() { c.stop(t) })
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get("http://" + c.health + "/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return c
+				return
 			}
 		}
 		select {
@@ -121,6 +144,17 @@ func startCollector(t testing.TB, config string, env ...string) *collector {
 	}
 }
 
+// kill sends SIGKILL and waits for the process to be gone.
+func (c *collector) kill(t testing.TB) {
+	t.Helper()
+	if c.cmd.ProcessState != nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	err := <-c.done
+	c.done <- err
+}
+
 // stop sends SIGTERM and waits, then kills.
 func (c *collector) stop(t testing.TB) {
 	if c.cmd.ProcessState != nil {
@@ -128,10 +162,12 @@ func (c *collector) stop(t testing.TB) {
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-c.done:
+	case err := <-c.done:
+		c.done <- err
 	case <-time.After(15 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-c.done
+		err := <-c.done
+		c.done <- err
 		t.Errorf("otelcol-caro did not stop on SIGTERM:\n%s", c.out.String())
 	}
 }
@@ -151,9 +187,25 @@ func (c *collector) alive(t testing.TB) {
 // telemetry whose line starts with name and contains every label given.
 func (c *collector) metric(t testing.TB, name string, labels ...string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + c.metrics + "/metrics")
+	return scrape(t, c.metrics, name, labels...)
+}
+
+// scrape returns the sum of the Prometheus samples served at
+// addr/metrics whose line starts with name and contains every label given.
+func scrape(t testing.TB, addr, name string, labels ...string) float64 {
+	t.Helper()
+	v, err := scrapeErr(addr, name, labels...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return v
+}
+
+// scrapeErr is scrape for a goroutine that may not fail the test.
+func scrapeErr(addr, name string, labels ...string) (float64, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, err
 	}
 	defer resp.Body.Close()
 	var sum float64
@@ -176,35 +228,29 @@ func (c *collector) metric(t testing.TB, name string, labels ...string) float64 
 			sum += v
 		}
 	}
-	return sum
+	return sum, sc.Err()
 }
 
-// storeDB opens the collector's store read-only.
-func (c *collector) storeDB(t testing.TB) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+c.store+"?mode=ro&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// rows returns the (event_id, event_type, payload) rows of the store.
+// rows returns the events of the collector's store, in the order they
+// were stored, each with its uid and its encoded form (event.Encode).
 func (c *collector) rows(t testing.TB) []storedRow {
 	t.Helper()
-	rs, err := c.storeDB(t).Query("SELECT event_id, event_type, payload FROM events ORDER BY id")
+	st, err := store.Open(context.Background(), store.Options{Path: c.store, MustExist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rs.Close()
+	defer st.Close()
+	evs, err := st.Pending(context.Background(), 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []storedRow
-	for rs.Next() {
-		var r storedRow
-		if err := rs.Scan(&r.id, &r.name, &r.payload); err != nil {
+	for _, ev := range evs {
+		p, err := event.Encode(ev.Name, ev.Time, ev.Attrs)
+		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, r)
+		out = append(out, storedRow{id: ev.UID, name: ev.Name, payload: string(p)})
 	}
 	return out
 }

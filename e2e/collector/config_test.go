@@ -10,9 +10,12 @@ import (
 
 func TestEveryCollectorConfigValidates(t *testing.T) {
 	bin := binary(t)
-	for _, name := range []string{"gateway.yaml", "airgap.yaml", "local.yaml"} {
+	for _, name := range []string{"gateway.yaml", "airgap.yaml", "local.yaml", "postgres.yaml"} {
 		t.Run(name+" passes otelcol-caro validate", func(t *testing.T) {
-			out, err := exec.Command(bin, "validate", "--config", configPath(name)).CombinedOutput()
+			cmd := exec.Command(bin, "validate", "--config", configPath(name))
+			// postgres.yaml's store comes from the environment only.
+			cmd.Env = append(os.Environ(), "CARO_POSTGRES_DSN=postgres://caro@127.0.0.1:5432/caro")
+			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("validate: %v\n%s", err, out)
 			}

@@ -27,11 +27,14 @@
 //
 // The spec's events table (id, event_type, payload, created_at,
 // transmitted_at, export_id) plus event_id, a random id assigned at
-// insertion for downstream deduplication, size, the payload's length,
-// session_id (indexed, for deletion requests) and event_time (the time
-// retention counts from); the spec's partial index of pending events; a
-// counters table; the deleted_sessions table; and PRAGMA user_version as
-// the schema version, with migrations for later versions. Times are stored as fixed-width UTC text, so they sort as text.
+// insertion for downstream deduplication, and size, the payload's length;
+// the spec's partial index of pending events; a counters table; and PRAGMA
+// user_version as the schema version, with migrations for later versions.
+// Version 2 added session_id, event_time and deleted_sessions for the
+// collector's store, which lived here before it became package store: the
+// client neither writes nor reads them, and the migration stays so that
+// files of older builds open unchanged. Times are stored as fixed-width UTC
+// text, so they sort as text.
 // The database runs in WAL mode with synchronous=NORMAL: a commit survives a
 // crash of the process, and only a checkpoint syncs the disk.
 //
@@ -44,15 +47,6 @@
 // evicted_transmitted_cap, dropped_cap), so that `caro telemetry show` can
 // say what was lost.
 //
-// # Server mode
-//
-// Options.Server turns the same file into the collector's store
-// (server.go): the caller's event ids are kept and duplicates ignored,
-// retention is per event type as the spec's Data Retention table says,
-// and a deletion.request event deletes the events of its session ids.
-// The collector's exporter (subpackage sqlitespoolexporter) uses it; the
-// Caro CLI never does.
-//
 // A file that SQLite reports as not a database or as corrupt is moved
 // aside on Open and replaced by an empty one: telemetry never stops Caro.
 //
@@ -64,5 +58,6 @@
 // another's for up to Options.BusyTimeout. Readers see committed data only.
 // The InboxExporter serializes its own calls with a mutex and creates the
 // inbox only with the first record, so a Caro process that records nothing
-// never touches a file.
+// never touches a file. It never waits for another process's lock: when
+// the inbox is held, the batch goes to a claim file of its own (inbox.go).
 package sqlitespool

@@ -68,6 +68,20 @@ func openTemp(t testing.TB, opts Options) *Spool {
 	return s
 }
 
+// storedOnePerEvent returns every event sp holds, failing the test unless
+// they are as many as the schema's events.
+func storedOnePerEvent(t *testing.T, sp *Spool) []Event {
+	t.Helper()
+	got, err := sp.List(context.Background(), ListOptions{IncludeTransmitted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if defs := schema.Events(); len(got) != len(defs) {
+		t.Fatalf("%d events stored, want %d", len(got), len(defs))
+	}
+	return got
+}
+
 // rawDB opens the file directly, for the checks a Spool does not expose.
 func rawDB(t testing.TB, path string) *sql.DB {
 	t.Helper()

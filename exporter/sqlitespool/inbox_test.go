@@ -69,14 +69,8 @@ func TestInboxEventsReachTheSpoolAtTheNextOpen(t *testing.T) {
 	}
 
 	sp := openTemp(t, Options{Path: path})
-	got, err := sp.List(ctx, ListOptions{IncludeTransmitted: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := storedOnePerEvent(t, sp)
 	defs := schema.Events()
-	if len(got) != len(defs) {
-		t.Fatalf("%d events stored, want %d", len(got), len(defs))
-	}
 	for i, def := range defs {
 		if got[i].Name != def.Name || len(got[i].EventID) != 36 {
 			t.Errorf("event %d: %s %q", i, got[i].Name, got[i].EventID)
@@ -128,17 +122,26 @@ func TestAHalfWrittenLineIsSkippedAndCounted(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "telemetry.db")
 	s := newInboxSession(t, Options{Path: path})
 	s.emit(schema.EventSessionEnd, t0, kvs(seqEvent(1, t0).Attrs)...)
-	f, err := os.OpenFile(InboxPath(path), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(`{"id":"0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","at":"2026-11-`) // a writer killed here
-	f.Close()
+	appendCutLine(t, path) // a writer killed here
 	sp := openTemp(t, Options{Path: path})
 	evs, _ := sp.List(ctx, ListOptions{IncludeTransmitted: true})
 	st, _ := sp.Stats(ctx)
 	if len(evs) != 1 || st.Counters[CounterInboxMalformed] != 1 {
 		t.Errorf("%d events, counters %v; want 1 event and 1 malformed line", len(evs), st.Counters)
+	}
+}
+
+// appendCutLine appends to the inbox of the spool at path the start of a
+// line whose writer stopped mid-write.
+func appendCutLine(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(InboxPath(path), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(`{"id":"0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","at":"2026-11-`); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -51,14 +51,16 @@ func migrate1(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// migrate2 adds what the collector's store (Server mode) needs, to every
-// spool so that client and server share one schema: session_id, the
-// payload's session id, indexed for deletion requests; event_time, the
-// time retention counts from (the event's timestamp, never later than its
+// migrate2 added what the collector's store needed when it was this
+// package in a server mode (it is package store now), to every spool so
+// that client and server shared one schema: session_id, the payload's
+// session id, indexed for deletion requests; event_time, the time
+// retention counted from (the event's timestamp, never later than its
 // arrival), indexed with the event type for per-type retention; and
-// deleted_sessions, the sessions a deletion request erased, so that a late
-// copy of their older events is refused. Existing rows get both columns
-// from their payload.
+// deleted_sessions, the sessions a deletion request erased. Existing rows
+// get both columns from their payload. The client neither writes nor reads
+// any of them; the step stays as shipped, so that every file reaches the
+// same version 2 and a file of an older build opens unchanged.
 func migrate2(ctx context.Context, tx *sql.Tx) error {
 	for _, q := range []string{
 		`ALTER TABLE events ADD COLUMN session_id TEXT`,

@@ -62,16 +62,8 @@ func TestInboxStoresEverySchemaEventExactlyThroughTheSDK(t *testing.T) {
 		t.Fatalf("onError got %v", errs)
 	}
 
-	sp := openTemp(t, Options{Path: path})
-	got, err := sp.List(ctx, ListOptions{IncludeTransmitted: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs := schema.Events()
-	if len(got) != len(defs) {
-		t.Fatalf("%d events stored, want %d", len(got), len(defs))
-	}
-	for i, def := range defs {
+	got := storedOnePerEvent(t, openTemp(t, Options{Path: path}))
+	for i, def := range schema.Events() {
 		t.Run(def.Name, func(t *testing.T) {
 			e := got[i]
 			if e.Name != def.Name {

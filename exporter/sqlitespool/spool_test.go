@@ -144,6 +144,22 @@ func TestAppendThenListReturnsTheEvents(t *testing.T) {
 	}
 }
 
+func TestAppendIgnoresTheCallersID(t *testing.T) {
+	s := openTemp(t, Options{})
+	ev := seqEvent(1, t0)
+	ev.EventID = uid(1)
+	if _, err := s.Append(ctx, []Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.List(ctx, ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].EventID == uid(1) || evs[0].EventID == "" {
+		t.Fatalf("stored %+v, want one event with an id of the spool's own", evs)
+	}
+}
+
 func TestAppendRefusesAnInvalidBatchWhole(t *testing.T) {
 	s := openTemp(t, Options{})
 	_, err := s.Append(ctx, []Event{seqEvent(1, t0), {Name: "nope", Time: t0}})

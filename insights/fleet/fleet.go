@@ -8,20 +8,30 @@
 //
 // # Model
 //
-// Each user is one machine id with a fixed platform and backend. On each
-// day a user is active with probability Active and then runs one session.
-// The first session of a user is its first run. A session generates 1 to
-// 2*MeanCommands-1 commands (uniform); each command, independently:
+// The fleet holds only what caro itself can record (package internal/cli):
+// a session is one `caro "prompt"` run, which generates a command (again
+// when the user asks for another), then runs it, or not, once.
 //
-//   - succeeds with probability CSR: executed without modification;
-//   - else it is blocked with probability BlockRate/(1-CSR), so that
-//     BlockRate of all generated commands are blocks; a block is overridden
-//     with probability FalsePositive (executed, modified);
-//   - else it is executed modified or abandoned, half and half.
+// Each user is one machine id with a fixed platform, one of caro's
+// backends (static, ollama, vllm, with the fallback to static on) and a
+// safety level. On each day a user is active with probability Active and
+// then runs 1 to 2*MeanSessions-1 sessions (uniform). The first session of
+// a user is its first run. A session regenerates its first command with
+// probability RetryRate; its last command is then:
 //
-// A session retries (its first command has retry_count 1) with probability
-// RetryRate. Before a command, the backend fails with probability
-// InferenceErrorRate (an error.occurred of component inference). Inference
+//   - run as generated, with probability CSR·(1+RetryRate), so that CSR of
+//     all generated commands are (a moderate risk one is warned first, and
+//     run anyway: user_override);
+//   - blocked, with probability BlockRate·(1+RetryRate), so that BlockRate
+//     of all generated commands are blocks: critical risk, or high risk at
+//     the strict level. The simulated users never override a block (caro
+//     lets a person on a terminal run a high risk command that the strict
+//     level blocked), so the fleet's false positive rate is 0;
+//   - else edited and run, or declined, half and half.
+//
+// A remote backend fails a generation with probability InferenceErrorRate
+// (an error.occurred of component inference, fallback attempted) and the
+// static table answers instead; the static table does not fail. Inference
 // times are log-normal per backend.
 //
 // The fleet, and so every figure computed from it, is a function of Params
@@ -42,6 +52,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,21 +73,20 @@ type Params struct {
 	End  time.Time
 	Seed uint64
 
-	Active             float64 // probability that a user runs a session on a day
-	MeanCommands       int     // mean commands per session (>= 1)
-	CSR                float64 // command success rate
-	BlockRate          float64 // blocks / generated commands (<= 1-CSR)
-	FalsePositive      float64 // overridden blocks / blocks
-	RetryRate          float64 // sessions with a retry / sessions
-	InferenceErrorRate float64 // inference errors per command attempt
+	Active             float64 // probability that a user runs caro on a day
+	MeanSessions       int     // mean sessions (caro runs) of an active day (>= 1)
+	CSR                float64 // command success rate: run as generated / generated
+	BlockRate          float64 // blocks / generated commands
+	RetryRate          float64 // sessions with a regeneration / sessions
+	InferenceErrorRate float64 // failures of a remote backend per generation
 }
 
 // DefaultParams are a plausible beta fleet.
 func DefaultParams() Params {
 	return Params{
 		Users: 200, Days: 14, End: time.Now().UTC(), Seed: 1,
-		Active: 0.6, MeanCommands: 3,
-		CSR: 0.83, BlockRate: 0.03, FalsePositive: 0.08, RetryRate: 0.12,
+		Active: 0.6, MeanSessions: 2,
+		CSR: 0.83, BlockRate: 0.03, RetryRate: 0.12,
 		InferenceErrorRate: 0.004,
 	}
 }
@@ -94,20 +104,23 @@ func (p Params) Validate() error {
 		return fmt.Errorf("users %d: want at least 1", p.Users)
 	case p.Days < 1:
 		return fmt.Errorf("days %d: want at least 1", p.Days)
-	case p.MeanCommands < 1:
-		return fmt.Errorf("mean commands %d: want at least 1", p.MeanCommands)
+	case p.MeanSessions < 1:
+		return fmt.Errorf("mean sessions %d: want at least 1", p.MeanSessions)
 	}
 	for _, c := range []struct {
 		n string
 		v float64
-	}{{"active", p.Active}, {"csr", p.CSR}, {"block rate", p.BlockRate}, {"false positive rate", p.FalsePositive},
+	}{{"active", p.Active}, {"csr", p.CSR}, {"block rate", p.BlockRate},
 		{"retry rate", p.RetryRate}, {"inference error rate", p.InferenceErrorRate}} {
 		if err := prob(c.n, c.v); err != nil {
 			return err
 		}
 	}
-	if p.BlockRate > 1-p.CSR+1e-12 {
-		return fmt.Errorf("block rate %v is more than the failures left by csr %v", p.BlockRate, p.CSR)
+	// A regenerated command is neither run nor blocked: the last command
+	// of a session carries the whole of both rates.
+	if (p.CSR+p.BlockRate)*(1+p.RetryRate) > 1+1e-12 {
+		return fmt.Errorf("csr %v and block rate %v are more than the commands a session with retry rate %v runs or blocks: "+
+			"(csr + block rate) * (1 + retry rate) must be at most 1", p.CSR, p.BlockRate, p.RetryRate)
 	}
 	return nil
 }
@@ -183,7 +196,8 @@ feed:
 type user struct {
 	machineID string
 	platform  sdk.Platform
-	backend   schema.Backend
+	backend   backendShare
+	safety    schema.SafetyLevel
 	dirs      sdk.Dirs
 	rng       *rand.Rand
 }
@@ -207,23 +221,37 @@ var platforms = []platformShare{
 	{0.02, sdk.Platform{OS: schema.OSFreeBSD, Arch: schema.ArchX8664, Shell: schema.ShellSh}},
 }
 
-// backendShare is a backend's share of users and its log-normal inference
-// time (median in ms, sigma).
+// backendShare is a backend's share of users, its log-normal inference
+// time (median in ms, sigma) and the model it records.
 type backendShare struct {
 	w      float64
 	b      schema.Backend
 	median float64
 	sigma  float64
+	model  string
 }
 
 func (b backendShare) weight() float64 { return b.w }
 
+// backends are the backends caro implements (its backend.primary values),
+// with their default models; the static table answers in microseconds.
 var backends = []backendShare{
-	{0.30, schema.BackendEmbeddedMLX, 650, 0.45},
-	{0.20, schema.BackendEmbeddedCPU, 1100, 0.4},
-	{0.25, schema.BackendStatic, 15, 0.5},
-	{0.18, schema.BackendOllama, 1800, 0.5},
-	{0.07, schema.BackendVLLM, 900, 0.5},
+	{0.45, schema.BackendStatic, 0.05, 0.5, ""},
+	{0.40, schema.BackendOllama, 1800, 0.5, "qwen2.5-coder:1.5b"},
+	{0.15, schema.BackendVLLM, 900, 0.5, "Qwen2.5-Coder-1.5B-Instruct"},
+}
+
+var static = backends[0]
+
+type safetyShare struct {
+	w float64
+	l schema.SafetyLevel
+}
+
+func (s safetyShare) weight() float64 { return s.w }
+
+var safetyLevels = []safetyShare{
+	{0.85, schema.SafetyModerate}, {0.10, schema.SafetyStrict}, {0.05, schema.SafetyPermissive},
 }
 
 func pick[T weighted](rng *rand.Rand, items []T) T {
@@ -243,8 +271,8 @@ func runUser(ctx context.Context, p Params, n int, dir string, sink Sink) (sessi
 		rng:       rng,
 	}
 	u.platform = pick(rng, platforms).p
-	be := pick(rng, backends)
-	u.backend = be.b
+	u.backend = pick(rng, backends)
+	u.safety = pick(rng, safetyLevels).l
 	home := filepath.Join(dir, fmt.Sprintf("user-%06d", n))
 	u.dirs = sdk.Dirs{Config: filepath.Join(home, "config"), Cache: filepath.Join(home, "cache")}
 	if err := os.MkdirAll(u.dirs.Cache, 0o700); err != nil {
@@ -260,15 +288,22 @@ func runUser(ctx context.Context, p Params, n int, dir string, sink Sink) (sessi
 			continue
 		}
 		day := end.AddDate(0, 0, -d)
-		// Sessions start between 06:00 and 22:00 UTC and last minutes.
-		start := day.Add(6*time.Hour + time.Duration(rng.Int64N(int64(16*time.Hour))))
-		last := session(ctx, p, &u, be.median, be.sigma, start, first)
-		first = false
-		sessions++
-		k, err := deliver(ctx, u.dirs.SpoolFile(), last, sink)
-		events += k
-		if err != nil {
-			return sessions, events, fmt.Errorf("user %d: %w", n, err)
+		// Sessions start between 06:00 and 22:00 UTC, in order, and last
+		// seconds.
+		starts := make([]time.Duration, 1+rng.IntN(2*p.MeanSessions-1))
+		for i := range starts {
+			starts[i] = 6*time.Hour + time.Duration(rng.Int64N(int64(16*time.Hour)))
+		}
+		slices.Sort(starts)
+		for _, at := range starts {
+			last := session(ctx, p, &u, day.Add(at), first)
+			first = false
+			sessions++
+			k, err := deliver(ctx, u.dirs.SpoolFile(), last, sink)
+			events += k
+			if err != nil {
+				return sessions, events, fmt.Errorf("user %d: %w", n, err)
+			}
 		}
 	}
 	return sessions, events, nil
@@ -284,88 +319,109 @@ func (c *clock) sleep(rng *rand.Rand, lo, hi time.Duration) {
 	c.advance(lo + time.Duration(rng.Int64N(int64(hi-lo))))
 }
 
-// session records one session through the SDK and returns its end time.
-func session(ctx context.Context, p Params, u *user, median, sigma float64, start time.Time, firstRun bool) time.Time {
+// session records one `caro "prompt"` run through the SDK, as caro's flow
+// does, and returns its end time.
+func session(ctx context.Context, p Params, u *user, start time.Time, firstRun bool) time.Time {
 	rng := u.rng
 	clk := newClock(start)
 	cfg := sdk.Config{Enabled: true, Level: sdk.DefaultLevel, SpoolMaxBytes: sdk.DefaultSpoolMaxMB << 20, Dirs: u.dirs}
 	c := sdk.Start(ctx, cfg, sdk.WithClock(clk.now), sdk.WithMachineID(u.machineID), sdk.WithVersion("1.0.0-beta.sim"))
+	source := schema.ConfigFile // a backend or safety level other than the defaults is set in config.toml
+	if u.backend.b == schema.BackendStatic && u.safety == schema.SafetyModerate {
+		source = schema.ConfigDefault
+	}
 	c.SessionStart(sdk.SessionStart{
-		Platform: u.platform, Backend: u.backend, FallbackEnabled: true,
-		SafetyLevel: schema.SafetyModerate, OutputFormat: schema.OutputPlain,
-		IsFirstRun: sdk.Ptr(firstRun), ConfigSource: schema.ConfigDefault,
+		Platform: u.platform, Backend: u.backend.b, FallbackEnabled: true,
+		SafetyLevel: u.safety, OutputFormat: schema.OutputPlain,
+		IsFirstRun: sdk.Ptr(firstRun), ConfigSource: source,
 	})
+	if firstRun {
+		clk.sleep(rng, 3*time.Second, 20*time.Second) // reading the first-run notice
+	}
+
+	// The last command's outcome: see the package documentation.
 	retry := rng.Float64() < p.RetryRate
-	n := 1 + rng.IntN(2*p.MeanCommands-1)
-	executed, blocked := 0, 0
-	for i := range n {
-		switch {
-		case firstRun && i == 0:
-			clk.sleep(rng, 3*time.Second, 20*time.Second) // reading the welcome
-		case i == 0:
-			clk.sleep(rng, 300*time.Millisecond, 3*time.Second)
-		default:
-			clk.sleep(rng, 2*time.Second, 30*time.Second)
-		}
-		if rng.Float64() < p.InferenceErrorRate {
+	x := rng.Float64()
+	run, block := p.CSR*(1+p.RetryRate), p.BlockRate*(1+p.RetryRate)
+	reason := schema.ExitUserComplete
+	for retries := 0; ; retries++ {
+		last := !retry || retries == 1
+		be := u.backend
+		if be.b != schema.BackendStatic && rng.Float64() < p.InferenceErrorRate {
+			// The server failed; the static table answers (backend.fallback).
+			inf := time.Duration(float64(time.Second) * (1 + 9*rng.Float64()))
+			clk.advance(inf)
 			c.ErrorOccurred(sdk.ErrorOccurred{
-				Category: schema.ErrBackendTimeout, Component: schema.ComponentInference, Backend: u.backend,
+				Category:  []schema.ErrorCategory{schema.ErrBackendTimeout, schema.ErrBackendConnection}[rng.IntN(2)],
+				Component: schema.ComponentInference, Backend: be.b,
 				Recoverable: sdk.Ptr(true), FallbackAttempted: sdk.Ptr(true),
 			})
+			be = static
 		}
-		inf := time.Duration(median*math.Exp(sigma*rng.NormFloat64())) * time.Millisecond
+		inf := time.Duration(be.median * math.Exp(be.sigma*rng.NormFloat64()) * float64(time.Millisecond))
 		clk.advance(inf)
-		risk := schema.RiskSafe
-		var retries *int
-		if retry && i == 0 {
-			retries = sdk.Ptr(1)
-		}
-		// Draw the outcome before the risk, so that a block is high risk.
-		x := rng.Float64()
-		blockedNow := x >= p.CSR && x < p.CSR+p.BlockRate
-		if blockedNow {
-			risk = schema.RiskHigh
-			if rng.Float64() < 0.3 {
-				risk = schema.RiskCritical
+		risk, pattern := schema.RiskSafe, schema.PatternCategory("")
+		switch {
+		case last && x >= run && x < run+block:
+			risk, pattern = schema.RiskCritical, schema.PatternFilesystemDestruction
+			if u.safety == schema.SafetyStrict && rng.IntN(2) == 0 {
+				risk, pattern = schema.RiskHigh, schema.PatternRemoteCodePiping
 			}
-		} else if rng.Float64() < 0.1 {
-			risk = schema.RiskModerate
+		case rng.Float64() < 0.1:
+			risk, pattern = schema.RiskModerate, schema.PatternVersionControlLoss
+		}
+		matched := 0
+		if pattern != "" {
+			matched = 1
 		}
 		id := c.CommandGenerated(sdk.CommandGenerated{
-			Backend: u.backend, InferenceTime: inf, RiskLevel: risk, RetryCount: retries,
+			Backend: be.b, InferenceTime: inf, RiskLevel: risk, PatternsMatched: matched,
+			ModelName: be.model, RetryCount: sdk.Ptr(retries),
 		})
-		clk.sleep(rng, time.Second, 10*time.Second)
+		warned := risk == schema.RiskModerate && u.safety != schema.SafetyPermissive
+		clk.sleep(rng, time.Second, 10*time.Second) // reading it
 		switch {
-		case x < p.CSR:
-			c.CommandExecuted(sdk.CommandExecuted{GenerationID: id, Mode: schema.ExecConfirmed, ExitCategory: schema.ExitSuccess})
-			executed++
-		case blockedNow:
-			blocked++
-			override := rng.Float64() < p.FalsePositive
-			c.SafetyTriggered(sdk.SafetyTriggered{
-				GenerationID: id, RiskLevel: risk, PatternCategory: schema.PatternFilesystemDestruction,
-				Action: schema.ActionBlocked, UserOverride: sdk.Ptr(override), SafetyLevelConfig: schema.SafetyModerate,
-			})
-			if override {
-				c.CommandExecuted(sdk.CommandExecuted{GenerationID: id, Mode: schema.ExecConfirmed, Modified: true, ExitCategory: schema.ExitSuccess})
-				executed++
+		case !last: // r: another command
+			if warned {
+				c.SafetyTriggered(safetyEvent(id, risk, pattern, schema.ActionWarned, false, u.safety))
 			}
-		case rng.IntN(2) == 0:
-			c.CommandExecuted(sdk.CommandExecuted{GenerationID: id, Mode: schema.ExecConfirmed, Modified: true, ExitCategory: schema.ExitSuccess})
-			executed++
+			continue
+		case risk == schema.RiskCritical || risk == schema.RiskHigh:
+			c.SafetyTriggered(safetyEvent(id, risk, pattern, schema.ActionBlocked, false, u.safety))
+			reason = schema.ExitSafetyBlocked
+		case x < run:
+			if warned {
+				c.SafetyTriggered(safetyEvent(id, risk, pattern, schema.ActionWarned, true, u.safety))
+			}
+			execute(c, clk, rng, id, false)
+		case rng.IntN(2) == 0: // e: edited into a safe command (checked anew: no warning), then y
+			clk.sleep(rng, 3*time.Second, 20*time.Second)
+			execute(c, clk, rng, id, true)
+		default: // n
+			if warned {
+				c.SafetyTriggered(safetyEvent(id, risk, pattern, schema.ActionWarned, false, u.safety))
+			}
+			reason = schema.ExitUserDeclined
 		}
+		break
 	}
-	reason := schema.ExitUserComplete
-	switch {
-	case executed == 0 && blocked > 0:
-		reason = schema.ExitSafetyBlocked
-	case executed == 0:
-		reason = schema.ExitUserDeclined
-	}
-	clk.advance(time.Second)
 	c.SessionEnd(sdk.SessionEnd{ExitReason: reason})
 	c.Shutdown(context.WithoutCancel(ctx))
 	return clk.now()
+}
+
+func safetyEvent(id string, risk schema.RiskLevel, pattern schema.PatternCategory, action schema.ActionTaken,
+	override bool, level schema.SafetyLevel) sdk.SafetyTriggered {
+	return sdk.SafetyTriggered{GenerationID: id, RiskLevel: risk, PatternCategory: pattern, Action: action,
+		UserOverride: sdk.Ptr(override), SafetyLevelConfig: level}
+}
+
+// execute records the run of a confirmed command, which takes seconds.
+func execute(c *sdk.Client, clk *clock, rng *rand.Rand, id string, modified bool) {
+	took := time.Duration(float64(time.Second) * math.Exp(rng.NormFloat64()))
+	clk.advance(took)
+	c.CommandExecuted(sdk.CommandExecuted{GenerationID: id, Mode: schema.ExecConfirmed, Modified: modified,
+		ExitCategory: schema.ExitSuccess, ExecutionTime: &took})
 }
 
 // deliver sends the user's pending events to the sink at the simulated

@@ -23,6 +23,10 @@ type Request struct {
 	// OS is the operating system family: "linux", "macos" ("darwin" is
 	// accepted), "windows", "freebsd", ...
 	OS string
+	// Exclude lists the commands already offered for this prompt (the
+	// user asked for another one). The static table then answers with a
+	// command not in it, or ErrNoAlternative; a model answers anew.
+	Exclude []string
 }
 
 // Result is a generated command and what the backend reported about it.
@@ -59,6 +63,10 @@ var (
 	// ErrNoMatch: the static table has no entry for the prompt (or none for
 	// the user's shell). Classify reports backend_model_error.
 	ErrNoMatch = errors.New("no built-in command matches the request")
+	// ErrNoAlternative: asked for another command (Request.Exclude), the
+	// static table has no other entry that fits. Classify reports
+	// backend_model_error.
+	ErrNoAlternative = errors.New("no other built-in command matches the request")
 	// ErrEmptyCommand: the server answered, but without a command.
 	// Classify reports backend_parse_error.
 	ErrEmptyCommand = errors.New("the backend answered without a command")
@@ -96,7 +104,7 @@ func (e *StatusError) Error() string {
 //     expected shape, or held no command (ErrBadResponse, ErrEmptyCommand);
 //   - backend_model_error: the server answered with an HTTP error status
 //     (StatusError: model not found, bad request, server failure), or the
-//     static table has no match (ErrNoMatch);
+//     static table has no match (ErrNoMatch, ErrNoAlternative);
 //   - internal_error: anything else, including a cancelled context (the
 //     user interrupted: callers should not report that as an error at all).
 //
@@ -117,7 +125,7 @@ func Classify(err error) schema.ErrorCategory {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
 		errors.As(err, &netErr) && netErr.Timeout():
 		return schema.ErrBackendTimeout
-	case errors.As(err, &status), errors.Is(err, ErrNoMatch):
+	case errors.As(err, &status), errors.Is(err, ErrNoMatch), errors.Is(err, ErrNoAlternative):
 		return schema.ErrBackendModel
 	case errors.Is(err, ErrBadResponse), errors.Is(err, ErrEmptyCommand),
 		errors.As(err, &syntax), errors.As(err, &typ):

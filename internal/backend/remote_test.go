@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -304,43 +305,54 @@ func TestOllama(t *testing.T) {
 			if c.refused {
 				base = refusedURL(t)
 			}
-			m := model
-			if c.model != "" {
-				m = c.model
-			}
-			ctx := context.Background()
-			if c.timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, c.timeout)
-				defer cancel()
-			}
 			start := time.Now()
-			res, err := NewOllama(base+"/", m, nil).Generate(ctx, testReq)
-			if c.cat != "" {
-				if err == nil {
-					t.Fatalf("no error, result %+v", res)
-				}
-				if got := Classify(err); got != c.cat {
-					t.Errorf("Classify(%v) = %s, want %s", err, got, c.cat)
-				}
+			res, err := NewOllama(base+"/", cmp.Or(c.model, model), nil).Generate(withTimeout(t, c.timeout), testReq)
+			if checkGenerated(t, res, err, c.cat, c.want) {
 				if c.timeout > 0 && time.Since(start) > 2*time.Second {
 					t.Errorf("the deadline was not honoured: %v", time.Since(start))
 				}
 				if strings.Contains(err.Error(), testReq.Prompt) {
 					t.Errorf("the error holds the prompt: %v", err)
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Generate: %v", err)
-			}
-			if res.Command != c.want.Command || res.Backend != c.want.Backend || res.Model != c.want.Model ||
-				res.InputTokens != c.want.InputTokens || res.OutputTokens != c.want.OutputTokens ||
-				math.Abs(res.Confidence-c.want.Confidence) > 1e-9 {
-				t.Errorf("got %+v\nwant %+v", res, c.want)
 			}
 		})
 	}
+}
+
+// withTimeout is a context with the timeout d (none when d is 0),
+// cancelled with the test.
+func withTimeout(t *testing.T, d time.Duration) context.Context {
+	if d == 0 {
+		return context.Background()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// checkGenerated fails the test unless Generate's answer is what a case
+// wants: an error of category cat when cat is set, else the result want.
+// It reports whether an error was wanted (and came), for checks of it.
+func checkGenerated(t *testing.T, res Result, err error, cat schema.ErrorCategory, want Result) (errorWanted bool) {
+	t.Helper()
+	if cat != "" {
+		if err == nil {
+			t.Fatalf("no error, result %+v", res)
+		}
+		if got := Classify(err); got != cat {
+			t.Errorf("Classify(%v) = %s, want %s", err, got, cat)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatalf("Generate: %v", err)
+	}
+	if res.Command != want.Command || res.Backend != want.Backend || res.Model != want.Model ||
+		res.InputTokens != want.InputTokens || res.OutputTokens != want.OutputTokens ||
+		math.Abs(res.Confidence-want.Confidence) > 1e-9 {
+		t.Errorf("got %+v\nwant %+v", res, want)
+	}
+	return false
 }
 
 func TestOllamaNotFoundMessage(t *testing.T) {
@@ -408,34 +420,8 @@ func TestVLLM(t *testing.T) {
 			if c.base != nil {
 				base = c.base(base)
 			}
-			m := model
-			if c.model != "" {
-				m = c.model
-			}
-			ctx := context.Background()
-			if c.timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, c.timeout)
-				defer cancel()
-			}
-			res, err := NewVLLM(base, m, &http.Client{}, c.opts...).Generate(ctx, testReq)
-			if c.cat != "" {
-				if err == nil {
-					t.Fatalf("no error, result %+v", res)
-				}
-				if got := Classify(err); got != c.cat {
-					t.Errorf("Classify(%v) = %s, want %s", err, got, c.cat)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Generate: %v", err)
-			}
-			if res.Command != c.want.Command || res.Backend != c.want.Backend || res.Model != c.want.Model ||
-				res.InputTokens != c.want.InputTokens || res.OutputTokens != c.want.OutputTokens ||
-				math.Abs(res.Confidence-c.want.Confidence) > 1e-9 {
-				t.Errorf("got %+v\nwant %+v", res, c.want)
-			}
+			res, err := NewVLLM(base, cmp.Or(c.model, model), &http.Client{}, c.opts...).Generate(withTimeout(t, c.timeout), testReq)
+			checkGenerated(t, res, err, c.cat, c.want)
 		})
 	}
 }

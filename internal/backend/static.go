@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,7 +14,10 @@ import (
 // (Tasks() of them), matched by keywords. It needs no model and no network,
 // answers in microseconds, and is the fallback of the remote backends.
 // Generate ignores the context (nothing blocks) and returns ErrNoMatch when
-// no entry fits the prompt, or none has a form for the user's shell.
+// no entry fits the prompt, or the best one has no form for the user's
+// shell. Asked again (Request.Exclude), it answers with the next entry
+// that fits, in the order of the match, or ErrNoAlternative when none is
+// left.
 func NewStatic() Backend { return staticBackend{} }
 
 type staticBackend struct{}
@@ -21,15 +25,22 @@ type staticBackend struct{}
 func (staticBackend) Name() schema.Backend { return schema.BackendStatic }
 
 func (staticBackend) Generate(_ context.Context, req Request) (Result, error) {
-	t, p := match(req.Prompt)
-	if t == nil {
+	p := newPrompt(req.Prompt)
+	sys, sh := normOS(req.OS), shellOf(req)
+	ranked := rank(p)
+	if len(ranked) == 0 || ranked[0].variant(sys, sh) == "" {
 		return Result{}, ErrNoMatch
 	}
-	tmpl := t.variant(normOS(req.OS), shellOf(req))
-	if tmpl == "" {
-		return Result{}, ErrNoMatch
+	for _, t := range ranked {
+		tmpl := t.variant(sys, sh)
+		if tmpl == "" {
+			continue
+		}
+		if cmd := fill(tmpl, t, p); !slices.Contains(req.Exclude, cmd) {
+			return Result{Command: cmd, Backend: schema.BackendStatic}, nil
+		}
 	}
-	return Result{Command: fill(tmpl, t, p), Backend: schema.BackendStatic}, nil
+	return Result{}, ErrNoAlternative
 }
 
 // Tasks returns the number of entries of the static table.
@@ -333,19 +344,34 @@ func (t *task) score(p *prompt) int {
 // or nil.
 func match(raw string) (*task, *prompt) {
 	p := newPrompt(raw)
-	if strings.TrimSpace(p.norm) == "" {
-		return nil, p
+	if r := rank(p); len(r) > 0 {
+		return r[0], p
 	}
-	best, bestScore := -1, 0
+	return nil, p
+}
+
+// rank returns the entries that fit the prompt, best first (a higher
+// score; on a tie, the earlier entry of the table).
+func rank(p *prompt) []*task {
+	if strings.TrimSpace(p.norm) == "" {
+		return nil
+	}
+	type scored struct {
+		t     *task
+		score int
+	}
+	var fit []scored
 	for i := range tasks {
-		if s := tasks[i].score(p); s > bestScore {
-			best, bestScore = i, s
+		if s := tasks[i].score(p); s > 0 {
+			fit = append(fit, scored{&tasks[i], s})
 		}
 	}
-	if best < 0 {
-		return nil, p
+	slices.SortStableFunc(fit, func(a, b scored) int { return b.score - a.score })
+	out := make([]*task, len(fit))
+	for i, f := range fit {
+		out[i] = f.t
 	}
-	return &tasks[best], p
+	return out
 }
 
 // stopwords are skipped when looking for the name after a word.

@@ -249,3 +249,44 @@ func BenchmarkStatic(b *testing.B) {
 		}
 	}
 }
+
+// Asked again for the same request, the static table offers the next
+// entry that fits, then says it has none.
+func TestStaticAskedAgain(t *testing.T) {
+	ask := func(prompt string, exclude ...string) (Result, error) {
+		return NewStatic().Generate(context.Background(), Request{Prompt: prompt, Shell: "bash", OS: "linux", Exclude: exclude})
+	}
+	t.Run("a request that two entries fit gets the second, then none", func(t *testing.T) {
+		first, err := ask("list files by size")
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := ask("list files by size", first.Command)
+		if err != nil || second.Command == first.Command || second.Command == "" || second.Backend != schema.BackendStatic {
+			t.Fatalf("asked again: %+v, %v; want another command than %q", second, err, first.Command)
+		}
+		if _, err := ask("list files by size", first.Command, second.Command); !errors.Is(err, ErrNoAlternative) {
+			t.Errorf("asked a third time: %v, want ErrNoAlternative", err)
+		}
+	})
+	t.Run("a request that one entry fits has no other", func(t *testing.T) {
+		first, err := ask("list files")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := ask("list files", first.Command); !errors.Is(err, ErrNoAlternative) {
+			t.Errorf("asked again: %+v, %v; want ErrNoAlternative", res, err)
+		}
+	})
+	t.Run("a request that nothing fits has no match, asked again or not", func(t *testing.T) {
+		if _, err := ask("qwxzzy plugh", "ls"); !errors.Is(err, ErrNoMatch) {
+			t.Errorf("got %v, want ErrNoMatch", err)
+		}
+	})
+	t.Run("an edited command excluded changes nothing", func(t *testing.T) {
+		first, _ := ask("list files")
+		if again, err := ask("list files", "echo edited-by-hand"); err != nil || again.Command != first.Command {
+			t.Errorf("got %+v, %v; want %q again", again, err, first.Command)
+		}
+	})
+}

@@ -21,7 +21,8 @@ func (r *run) configCommand() *cobra.Command {
 		Long: `Show and change caro's settings, kept in $XDG_CONFIG_HOME/caro/config.toml
 (default ~/.config/caro/config.toml). Edits keep the file's other keys and
 comments. 'caro config list' shows every key.`,
-		Args: cobra.NoArgs,
+		Args: unknownSubcommand,
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	cmd.AddCommand(
 		&cobra.Command{
@@ -50,6 +51,26 @@ comments. 'caro config list' shows every key.`,
 		},
 	)
 	return cmd
+}
+
+// unknownSubcommand is the Args of a command that only groups others: a
+// word that is none of them is a usage error (exit 2), with a suggestion;
+// no word at all prints the help.
+func unknownSubcommand(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	best, bestD := "", 3 // no suggestion further than two edits away
+	for _, sub := range c.Commands() {
+		if d := editDistance(strings.ToLower(args[0]), sub.Name()); sub.IsAvailableCommand() && d < bestD {
+			best, bestD = sub.Name(), d
+		}
+	}
+	if best != "" {
+		msg += fmt.Sprintf("; did you mean %q?", best)
+	}
+	return fail(ExitUsage, "%s\nRun '%s --help' for usage.", msg, c.CommandPath())
 }
 
 // exactArgs is cobra.ExactArgs with the usage in the message.
@@ -96,7 +117,7 @@ func (r *run) configSet(key, text string) error {
 	}
 	canon, v, err := s.Parse(text)
 	if err != nil {
-		return fail(ExitUsage, "invalid value for %s: %v (%s)", s.Key, err, s.Doc)
+		return fail(ExitUsage, "invalid value for %s (%s): %v", s.Key, s.Doc, err)
 	}
 	doc, err := r.openConfig()
 	if err != nil {
@@ -110,7 +131,7 @@ func (r *run) configSet(key, text string) error {
 	if s.Key == "telemetry.enabled" && canon == "false" {
 		fmt.Fprintln(r.env.Stdout, "Telemetry is off. Events recorded before stay on this machine until 'caro telemetry clear' (or 7 days).")
 	}
-	r.noteOverrides(s)
+	r.noteOverride(s, value{Text: canon, FromSet: true})
 	return nil
 }
 
@@ -127,8 +148,12 @@ func (r *run) configGet(key string) error {
 	if v.Err != nil {
 		fmt.Fprintf(r.env.Stderr, "caro: %s in %s is invalid (%v); the default applies\n", s.Key, doc.path, v.Err)
 	}
-	fmt.Fprintln(r.env.Stdout, v.Text)
-	r.noteOverrides(s)
+	text := v.Text
+	if o := r.envOverride(s); o.valid() {
+		text = o.text // what caro uses, not what the file says
+	}
+	fmt.Fprintln(r.env.Stdout, text)
+	r.noteOverride(s, v)
 	return nil
 }
 
@@ -143,7 +168,9 @@ func (r *run) configList() error {
 	for _, s := range settings {
 		v := vals[s.Key]
 		src := "default"
-		switch {
+		switch o := r.envOverride(s); {
+		case o.valid():
+			v.Text, src = o.text, o.name+" (environment)"
 		case v.Err != nil:
 			src = fmt.Sprintf("default (config.toml value invalid: %v)", v.Err)
 		case v.FromSet:
@@ -158,7 +185,7 @@ func (r *run) configList() error {
 	tw.Flush()
 	fmt.Fprintf(r.env.Stdout, "\nFile: %s\n", doc.path)
 	for _, s := range settings {
-		r.noteOverrides(s)
+		r.noteOverride(s, vals[s.Key])
 	}
 	return nil
 }
@@ -191,21 +218,60 @@ func display(v string) string {
 	return v
 }
 
-// envOverrides are the variables that beat a [telemetry] key of the file.
+// envOverrides are the variables that beat a [telemetry] key of the file,
+// strongest first (sdk.LoadConfig applies them).
 var envOverrides = map[string][]string{
-	"telemetry.enabled":    {sdk.EnvEnabled, sdk.EnvDoNotTrack},
+	"telemetry.enabled":    {sdk.EnvDoNotTrack, sdk.EnvEnabled},
 	"telemetry.level":      {sdk.EnvLevel},
 	"telemetry.air_gapped": {sdk.EnvAirGapped},
 	"telemetry.endpoint":   {sdk.EnvEndpoint},
 }
 
-// noteOverrides tells, on stderr, when the environment overrides a key.
-func (r *run) noteOverrides(s *setting) {
+// override is a key's value set by the environment.
+type override struct {
+	name, raw string // the variable and its value; "" when none is set
+	text      string // the value it gives the key, canonical
+	err       error  // the value is invalid: telemetry is off while it is set
+}
+
+func (o override) valid() bool { return o.name != "" && o.err == nil }
+
+// envOverride finds the variable that sets s in this run, if any.
+func (r *run) envOverride(s *setting) override {
 	for _, name := range envOverrides[s.Key] {
-		if v := r.env.Getenv(name); v != "" {
-			fmt.Fprintf(r.env.Stderr, "note: %s=%s in the environment overrides %s\n", name, v, s.Key)
+		raw := r.env.Getenv(name)
+		switch {
+		case raw == "":
+			continue
+		case name == sdk.EnvDoNotTrack:
+			if doNotTrack(r.env.Getenv) {
+				return override{name: name, raw: raw, text: "false"}
+			}
+			continue
 		}
+		text, _, err := s.Parse(raw)
+		return override{name: name, raw: raw, text: text, err: err}
 	}
+	return override{}
+}
+
+// noteOverride tells, on stderr, when the environment sets a key, and
+// what config.toml (or the default) would say without it: v.
+func (r *run) noteOverride(s *setting, v value) {
+	o := r.envOverride(s)
+	if o.name == "" {
+		return
+	}
+	if o.err != nil {
+		fmt.Fprintf(r.env.Stderr, "note: %s=%s in the environment is invalid (%v): telemetry is off while it is set\n",
+			o.name, o.raw, o.err)
+		return
+	}
+	from := "default"
+	if v.FromSet && v.Err == nil {
+		from = "config.toml"
+	}
+	fmt.Fprintf(r.env.Stderr, "note: %s=%s in the environment overrides %s (%s: %s)\n", o.name, o.raw, s.Key, from, display(v.Text))
 }
 
 // suggest returns the keys closest to a mistyped one: by edit distance,

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"time"
 
@@ -16,44 +15,65 @@ import (
 	"caro.sh/telemetry/sdk"
 )
 
-// errInterrupted: the command was stopped by Ctrl-C.
-var errInterrupted = errors.New("interrupted")
-
 // execute runs the command with the user's shell ($SHELL -c, else
 // /bin/sh), its streams connected to caro's, within the timeout. Only the
 // exit category (success, error, timeout) is recorded, never the code or
 // the output.
+//
+// A signal that interrupts the session (ctx's cause, see catchInterrupts)
+// while the command runs, or ends the command, ends the session as
+// interrupted once the command is over.
+// Ctrl-C reaches a command on caro's terminal from the terminal itself, so
+// caro only waits for it; every other signal caro passes on to the command
+// (to its process group when it has one of its own), which is killed if it
+// is still there a second later.
 func (f *flow) execute(ctx context.Context, g *generation, mode schema.ExecutionMode) (outcome, error) {
+	f.in.await()
+	if it := interruptedBy(ctx); it != nil {
+		return outInterrupted, it.exit() // before the command started: it does not
+	}
 	env := f.r.env
 	shell := env.Getenv("SHELL")
 	if shell == "" {
 		shell = "/bin/sh"
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	stopCtx, stop := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stop(nil)
+	execCtx, cancel := context.WithTimeout(stopCtx, f.timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, shell, "-c", g.command)
+	cmd := exec.CommandContext(execCtx, shell, "-c", g.command)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = env.Stdin, env.Stdout, env.Stderr
 	cmd.WaitDelay = time.Second
-	if !env.IsTerminal(env.Stdin) && !env.IsTerminal(env.Stdout) && !env.IsTerminal(env.Stderr) {
+	group := !env.IsTerminal(env.Stdin) && !env.IsTerminal(env.Stdout) && !env.IsTerminal(env.Stderr)
+	if group {
 		detach(cmd)
 	}
-
-	// Ctrl-C reaches the command from the terminal; caro stays to record
-	// how the session ended.
-	sigc := make(chan os.Signal, 1)
-	signal.Notify(sigc, os.Interrupt)
-	defer signal.Stop(sigc)
+	cmd.Cancel = func() error {
+		var sig os.Signal = os.Kill // the timeout
+		if it := interruptedBy(execCtx); it != nil {
+			sig = it.sig
+		}
+		return signalCommand(cmd, sig, group)
+	}
 
 	start := env.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		passOn := context.AfterFunc(ctx, func() {
+			if it := interruptedBy(ctx); it != nil && (it.sig != os.Interrupt || group) {
+				stop(it)
+			}
+		})
+		err = cmd.Wait()
+		passOn()
+	}
 	took := env.Now().Sub(start)
-	interrupted := len(sigc) > 0
 
 	category := schema.ExitSuccess
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
-	case ctx.Err() == context.DeadlineExceeded:
+	case execCtx.Err() == context.DeadlineExceeded:
 		category = schema.ExitTimeout
 	case errors.As(err, &exitErr):
 		category = schema.ExitError
@@ -70,9 +90,16 @@ func (f *flow) execute(ctx context.Context, g *generation, mode schema.Execution
 		ExitCategory:  category,
 		ExecutionTime: &took,
 	})
+	it := interruptedBy(ctx)
+	if sig := killedBy(cmd.ProcessState); it == nil && sig != nil && category != schema.ExitTimeout {
+		// Ctrl-C ended the command, whose end may reach caro before the
+		// signal caro got at the same moment is through os/signal.
+		it = &interruption{sig: sig}
+	}
+	if it != nil {
+		return outInterrupted, it.exit()
+	}
 	switch {
-	case interrupted:
-		return outExecuted, &exitError{code: 130, msg: ""}
 	case category == schema.ExitTimeout:
 		return outExecuted, fail(ExitFailed, "the command did not finish within %s and was stopped (allow longer with --timeout)", f.timeout)
 	case exitErr != nil:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type flow struct {
 	interactive bool
 	req         backend.Request
 	fellBack    bool // the remote backend failed and static was tried
+	ended       bool // session.end is recorded
+	in          *interrupts
 }
 
 // InferenceTimeout bounds one generation by a remote backend; past it the
@@ -43,11 +46,12 @@ const InferenceTimeout = 60 * time.Second
 type outcome int
 
 const (
-	outShown      outcome = iota // printed, not run (not a terminal, no --yes)
-	outDeclined                  // the user answered n
-	outBlocked                   // the safety check refused it
-	outRegenerate                // the user asked for another command
-	outExecuted                  // it ran
+	outShown       outcome = iota // printed, not run (not a terminal, no --yes)
+	outDeclined                   // the user answered n
+	outBlocked                    // the safety check refused it
+	outRegenerate                 // the user asked for another command
+	outExecuted                   // it ran
+	outInterrupted                // a signal ended the session (see catchInterrupts)
 )
 
 func (r *run) runPrompt(c *cobra.Command, args []string) error {
@@ -81,10 +85,14 @@ func (r *run) runPrompt(c *cobra.Command, args []string) error {
 	}
 	f.req = backend.Request{Prompt: prompt, Shell: string(sdk.ShellOf(r.env.Getenv("SHELL"))), OS: runtime.GOOS}
 
-	// Telemetry starts only now: a usage error records nothing.
-	ctx := c.Context()
+	// Telemetry starts only now: a usage error records nothing. From here
+	// on a signal ends the session through the flow, which records why
+	// (Ctrl-C at the first-run prompt is no consent: nothing is recorded).
+	f.in = catchInterrupts(c.Context())
+	defer f.in.stop()
+	ctx := f.in.ctx
 	f.interactive = r.env.interactive()
-	client, firstRun, up := r.startTelemetry(ctx, dirs, dirsErr, f.interactive)
+	client, firstRun, up := r.startTelemetry(f.in, dirs, dirsErr, f.interactive)
 	f.client = client
 	defer r.endTelemetry(ctx, client, up)
 
@@ -182,32 +190,34 @@ func (f *flow) onFallback(err error) {
 
 func (f *flow) run(ctx context.Context) error {
 	retries := 0
+	var g *generation // the command on show
 	for {
-		start := f.r.env.Now()
-		gctx, cancel := context.WithTimeout(ctx, InferenceTimeout)
-		res, err := f.gen.Generate(gctx, f.req)
-		cancel()
-		elapsed := f.r.env.Now().Sub(start)
-		if err != nil {
+		next, err := f.generate(ctx, retries)
+		if it := interruptedBy(ctx); it != nil {
+			// Whatever the backend made of it, the user asked to stop.
+			f.end(schema.ExitInterrupted)
+			return it.exit()
+		}
+		switch {
+		case err == nil:
+			g = next
+		case g != nil && errors.Is(err, backend.ErrNoAlternative):
+			// Asked for another: the table has none. Nothing new was
+			// generated, so nothing is recorded; the same one is asked
+			// about again.
+			fmt.Fprintln(f.r.env.Stderr, "caro: the built-in table has no other command for that request; here is the same one again")
+		default:
 			return f.generationFailed(err)
 		}
-		verdict := safety.Check(res.Command)
-		g := &generation{command: res.Command, result: res, verdict: verdict}
-		g.id = f.client.CommandGenerated(sdk.CommandGenerated{
-			Backend:         res.Backend,
-			InferenceTime:   elapsed,
-			RiskLevel:       verdict.Risk,
-			PatternsMatched: verdict.Matched,
-			ModelName:       telemetryModel(res.Model),
-			InputTokens:     positive(res.InputTokens),
-			OutputTokens:    positive(res.OutputTokens),
-			Confidence:      confidence(res.Confidence),
-			RetryCount:      sdk.Ptr(retries),
-		})
 		out, err := f.handle(ctx, g)
 		switch out {
 		case outRegenerate:
-			retries++
+			if g.result.Command != "" && !slices.Contains(f.req.Exclude, g.result.Command) {
+				f.req.Exclude = append(f.req.Exclude, g.result.Command)
+			}
+			if next != nil {
+				retries++
+			}
 			continue
 		case outShown:
 			f.end(schema.ExitNonInteractive)
@@ -216,17 +226,51 @@ func (f *flow) run(ctx context.Context) error {
 		case outBlocked:
 			f.end(schema.ExitSafetyBlocked)
 		case outExecuted:
-			if errors.Is(err, errInterrupted) {
-				f.end(schema.ExitInterrupted)
-			} else {
-				f.end(schema.ExitUserComplete)
-			}
+			f.end(schema.ExitUserComplete)
+		case outInterrupted:
+			f.end(schema.ExitInterrupted)
 		}
 		return err
 	}
 }
 
+// generate asks the backend for a command (another one than those in
+// f.req.Exclude, when it can), checks it and records command.generated;
+// retries is the number of regenerations before it.
+func (f *flow) generate(ctx context.Context, retries int) (*generation, error) {
+	if f.gen.Name() != schema.BackendStatic {
+		f.in.await() // a server may take its time; the static table does not
+	}
+	start := f.r.env.Now()
+	gctx, cancel := context.WithTimeout(ctx, InferenceTimeout)
+	res, err := f.gen.Generate(gctx, f.req)
+	cancel()
+	elapsed := f.r.env.Now().Sub(start)
+	if err != nil || interruptedBy(ctx) != nil {
+		return nil, err
+	}
+	verdict := safety.Check(res.Command)
+	g := &generation{command: res.Command, result: res, verdict: verdict}
+	g.id = f.client.CommandGenerated(sdk.CommandGenerated{
+		Backend:         res.Backend,
+		InferenceTime:   elapsed,
+		RiskLevel:       verdict.Risk,
+		PatternsMatched: verdict.Matched,
+		ModelName:       telemetryModel(res.Model),
+		InputTokens:     positive(res.InputTokens),
+		OutputTokens:    positive(res.OutputTokens),
+		Confidence:      confidence(res.Confidence),
+		RetryCount:      sdk.Ptr(retries),
+	})
+	return g, nil
+}
+
+// end records session.end, once per session.
 func (f *flow) end(reason schema.ExitReason) {
+	if f.ended {
+		return
+	}
+	f.ended = true
 	f.client.SessionEnd(sdk.SessionEnd{ExitReason: reason})
 }
 
@@ -300,9 +344,7 @@ func (f *flow) handle(ctx context.Context, g *generation) (outcome, error) {
 	pol := policyOf(f.safety, g.verdict.Risk)
 	f.display(g, pol)
 	if pol == block {
-		f.safetyEvent(g, schema.ActionBlocked, false)
-		return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s); caro does not run this command, not even with --yes",
-			g.verdict.Risk, g.verdict.Category)
+		return f.blocked(ctx, g)
 	}
 	if f.yes || !f.interactive {
 		if pol == warn {
@@ -315,7 +357,10 @@ func (f *flow) handle(ctx context.Context, g *generation) (outcome, error) {
 	}
 	for {
 		fmt.Fprint(f.r.env.Stderr, "Execute? [y/N/e(dit)/r(egenerate)] ")
-		line, err := f.r.lines.readLine()
+		line, err := f.r.lines.readLineInterruptible(f.in)
+		if it := interruptedBy(ctx); it != nil {
+			return f.interrupted(it)
+		}
 		if err != nil && line == "" {
 			fmt.Fprintln(f.r.env.Stderr)
 			line = "n" // end of input: no
@@ -338,7 +383,10 @@ func (f *flow) handle(ctx context.Context, g *generation) (outcome, error) {
 			return outRegenerate, nil
 		case "e", "edit":
 			fmt.Fprint(f.r.env.Stderr, "Edit the command (empty keeps it): ")
-			edited, _ := f.r.lines.readLine()
+			edited, _ := f.r.lines.readLineInterruptible(f.in)
+			if it := interruptedBy(ctx); it != nil {
+				return f.interrupted(it)
+			}
 			edited = strings.TrimSpace(edited)
 			if edited == "" || edited == g.command {
 				continue
@@ -348,14 +396,62 @@ func (f *flow) handle(ctx context.Context, g *generation) (outcome, error) {
 			pol = policyOf(f.safety, g.verdict.Risk)
 			f.display(g, pol)
 			if pol == block {
-				f.safetyEvent(g, schema.ActionBlocked, false)
-				return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s); caro does not run this command",
-					g.verdict.Risk, g.verdict.Category)
+				return f.blocked(ctx, g)
 			}
 		default:
 			fmt.Fprintln(f.r.env.Stderr, "Please answer y (run it), n (don't), e (edit it) or r (another command).")
 		}
 	}
+}
+
+// overridePhrase is what the user types to run a command that the safety
+// check blocked at the strict level. It is a sentence rather than y, so
+// that neither habit nor a stray key runs a blocked command.
+const overridePhrase = "yes, run it"
+
+// blocked ends a generation that the safety check blocked, or runs it
+// when the user overrides the block. A critical risk command is never run
+// and never offered. Any other block (high risk at the strict level) is
+// offered on a terminal: typing overridePhrase runs it, and the block is
+// recorded with user_override true, which is what the False Positive Rate
+// counts; anything else leaves it blocked. --yes never overrides a block:
+// it approves ahead of time, before the verdict is shown, so it tells
+// nothing about whether this block was wrong (and a script that passes it
+// keeps the protection it asked for with --safety strict).
+func (f *flow) blocked(ctx context.Context, g *generation) (outcome, error) {
+	risk, category := g.verdict.Risk, g.verdict.Category
+	if risk == schema.RiskCritical {
+		f.safetyEvent(g, schema.ActionBlocked, false)
+		return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s); caro does not run this command, not even with --yes",
+			risk, category)
+	}
+	if f.yes || !f.interactive {
+		f.safetyEvent(g, schema.ActionBlocked, false)
+		return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s) at the %s safety level; to run it anyway, "+
+			"run caro on a terminal without --yes and type %q", risk, category, f.safety, overridePhrase)
+	}
+	fmt.Fprintf(f.r.env.Stderr, "caro: blocked at the %s safety level. To run it anyway, type %q (anything else cancels): ",
+		f.safety, overridePhrase)
+	line, err := f.r.lines.readLineInterruptible(f.in)
+	if it := interruptedBy(ctx); it != nil {
+		f.safetyEvent(g, schema.ActionBlocked, false)
+		return f.interrupted(it)
+	}
+	if err != nil && line == "" {
+		fmt.Fprintln(f.r.env.Stderr) // end of input: no
+	}
+	if !strings.EqualFold(strings.Join(strings.Fields(line), " "), overridePhrase) {
+		f.safetyEvent(g, schema.ActionBlocked, false)
+		return outBlocked, fail(ExitBlocked, "blocked: %s risk (%s); not run", risk, category)
+	}
+	f.safetyEvent(g, schema.ActionBlocked, true)
+	return f.execute(ctx, g, schema.ExecConfirmed)
+}
+
+// interrupted ends a prompt that a signal cut short, on a line of its own.
+func (f *flow) interrupted(it *interruption) (outcome, error) {
+	fmt.Fprintln(f.r.env.Stderr)
+	return outInterrupted, it.exit()
 }
 
 func (f *flow) safetyEvent(g *generation, action schema.ActionTaken, override bool) {
@@ -408,22 +504,20 @@ func (f *flow) display(g *generation, pol policy) {
 	}
 }
 
-// telemetryModel is the model name as telemetry records it: a plain
-// identifier (llama3.2:3b), or the name part of a Hugging Face style
-// Org/Name (Qwen/Qwen2.5-Coder-1.5B -> Qwen2.5-Coder-1.5B). Anything else
-// (a path, a URL, a registry path, an e-mail) is not recorded at all: ""
-// rather than a piece of it.
+// telemetryModel is the model name as telemetry records it: its name in
+// the model catalog (qwen2.5-coder:7b-instruct-q4_K_M -> qwen2.5-coder:7b,
+// Qwen/Qwen2.5-Coder-1.5B-Instruct -> Qwen2.5-Coder-1.5B-Instruct), or
+// custom for any other model, so that a local model named after a client,
+// a host or a secret is never recorded. "" (no model, as for the static
+// table) records nothing.
 func telemetryModel(name string) string {
-	if org, rest, ok := strings.Cut(name, "/"); ok {
-		if strings.Contains(rest, "/") || !isModelName(org, "._-") {
-			return ""
-		}
-		name = rest
-	}
-	if len(name) > schema.MaxModelNameLen || !isModelName(name, "._:-") {
+	if name == "" {
 		return ""
 	}
-	return name
+	if m, ok := schema.CatalogModel(name); ok {
+		return m
+	}
+	return schema.ModelCustom
 }
 
 func positive(n int) *int {

@@ -18,6 +18,8 @@ func constraint(f *schema.Field) (label, text string) {
 	switch {
 	case f.Type == schema.TypeString && f.Format == schema.FormatEnum:
 		return "values", strings.Join(f.Enum, ", ")
+	case f.Type == schema.TypeString && f.Format == schema.FormatModelName:
+		return "format", modelCatalog()
 	case f.Type == schema.TypeString:
 		return "format", fmt.Sprintf("%s, at most %d characters", f.Format, f.MaxLen)
 	case f.Type == schema.TypeStringList:
@@ -26,6 +28,13 @@ func constraint(f *schema.Field) (label, text string) {
 		return "range", num(f.Min) + " to " + num(f.Max)
 	}
 	return "values", "true, false"
+}
+
+// modelCatalog says what a model name field may hold: where the catalog
+// lives, so that a reader can look a name up.
+func modelCatalog() string {
+	return fmt.Sprintf("a public model name from the model catalog %s (version %d, %d names), or %s for any other model",
+		schema.ModelCatalogFile, schema.ModelCatalogVersion(), len(schema.Models()), schema.ModelCustom)
 }
 
 func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
@@ -184,6 +193,18 @@ func InventoryMarkdown() string {
 	fmt.Fprintf(w, "Each batch carries `%s = %s` and `%s` (caro's version), and no other resource\n",
 		schema.ResourceServiceName, schema.ServiceName, schema.ResourceServiceVersion)
 	fmt.Fprintln(w, "attribute: no host, process, OS user or IP address.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "## Model names")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "`model_name` holds a public model name from the model catalog `%s`\n", schema.ModelCatalogFile)
+	fmt.Fprintf(w, "(version %d, %d names: Ollama library tags and Hugging Face repositories of\n",
+		schema.ModelCatalogVersion(), len(schema.Models()))
+	fmt.Fprintf(w, "popular models), built into caro and into the collector alike, or `%s` for any\n", schema.ModelCustom)
+	fmt.Fprintln(w, "other model: a model you named yourself is never recorded by its name.")
+	fmt.Fprintln(w, "Organisations, folders, `:latest` and quantisation or packaging suffixes are")
+	fmt.Fprintln(w, "dropped before the lookup, as the file's header describes:")
+	fmt.Fprintln(w, "`qwen2.5-coder:7b-instruct-q4_K_M` is recorded as `qwen2.5-coder:7b`,")
+	fmt.Fprintln(w, "`mlx-community/Qwen2.5-Coder-1.5B-Instruct-4bit` as `Qwen2.5-Coder-1.5B-Instruct`.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "## Events")
 	for _, e := range schema.Events() {

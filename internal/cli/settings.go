@@ -36,7 +36,9 @@ func (k kind) String() string {
 type setting struct {
 	Key  string // table.key
 	Kind kind
-	Doc  string
+	// Doc says what the setting is, not its values: an invalid value's
+	// error lists those.
+	Doc string
 	// Default returns the default, as canonical text, for the channel.
 	Default func(consent.Channel) string
 	// Parse checks a value given as text and returns its canonical text and
@@ -69,15 +71,6 @@ func strs[T ~string](vs []T) []string {
 	return out
 }
 
-// levelNames lists the collection levels a user can configure, in order.
-func levelNames() []string {
-	var out []string
-	for _, l := range levels() {
-		out = append(out, l.String())
-	}
-	return out
-}
-
 // settings is every key `caro config` accepts, in the order `list` shows
 // them. Telemetry values are checked by sdk.FileTelemetry.Validate (the
 // check LoadConfig applies to the file, so a value `config set` accepts
@@ -89,7 +82,7 @@ var settings = []*setting{
 			b := v.(bool)
 			f.Enabled = &b
 		})},
-	{Key: "telemetry.level", Kind: kindString, Doc: "collection level: " + strings.Join(levelNames(), ", "),
+	{Key: "telemetry.level", Kind: kindString, Doc: "the collection level",
 		Default: constant(sdk.DefaultLevel.String()),
 		Parse: telemetryValue(kindString, func(f *sdk.FileTelemetry, v any) {
 			s := v.(string)
@@ -119,7 +112,7 @@ var settings = []*setting{
 			s := v.(string)
 			f.Endpoint = &s
 		})},
-	{Key: "backend.primary", Kind: kindString, Doc: "backend that generates commands: " + strings.Join(strs(cliBackends), ", "),
+	{Key: "backend.primary", Kind: kindString, Doc: "the backend that generates commands",
 		Default: constant(string(schema.BackendStatic)), Parse: enumValue(strs(cliBackends))},
 	{Key: "backend.fallback", Kind: kindBool, Doc: "fall back to the static backend when a remote one fails",
 		Default: constant("true"), Parse: boolValue},
@@ -129,9 +122,9 @@ var settings = []*setting{
 		Default: constant(backend.DefaultVLLMURL), Parse: urlValue},
 	{Key: "backend.model", Kind: kindString, Doc: "model for ollama and vllm (empty: " + defaultOllamaModel + " or " + defaultVLLMModel + ")",
 		Default: constant(""), Parse: modelValue},
-	{Key: "safety.level", Kind: kindString, Doc: "safety strictness: " + strings.Join(strs(schema.SafetyLevels()), ", "),
+	{Key: "safety.level", Kind: kindString, Doc: "how strict the safety check is",
 		Default: constant(string(schema.SafetyModerate)), Parse: enumValue(strs(schema.SafetyLevels()))},
-	{Key: "output.format", Kind: kindString, Doc: "how the command is printed: " + strings.Join(strs(schema.OutputFormats()), ", "),
+	{Key: "output.format", Kind: kindString, Doc: "how the command is printed",
 		Default: constant(string(schema.OutputPlain)), Parse: enumValue(strs(schema.OutputFormats()))},
 }
 

@@ -24,7 +24,8 @@ export it for an air-gapped upload, or delete it, here and on the server.
 None of these commands records anything.
 
 What can ever be collected: 'caro telemetry schema'.`,
-		Args: cobra.NoArgs,
+		Args: unknownSubcommand,
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	cmd.AddCommand(r.showCommand(), r.statusCommand(), r.exportCommand(), r.clearCommand(), r.flushCommand(),
 		r.deleteRemoteCommand(), r.schemaCommand())

@@ -33,7 +33,9 @@ func (r *run) exportCommand() *cobra.Command {
 envelope, with a sha256 checksum of the events), to carry to a connected
 machine. By default the file is $XDG_CACHE_HOME/caro/telemetry-export-DATE.json.gz
 and holds the events not in an earlier export; --all exports every pending
-event, --clear deletes the exported events from this machine afterwards.
+event. --clear deletes from this machine afterwards the events the file
+holds and those of earlier exports (so right after a plain export,
+'caro telemetry export --clear' clears what that export holds).
 A deletion request of an air-gapped 'caro telemetry delete-remote' goes
 into the next export, after the events.`,
 		Args: cobra.NoArgs,
@@ -77,10 +79,13 @@ func (r *run) export(c *cobra.Command, f exportFlags) error {
 			return fail(ExitFailed, "cannot read the telemetry spool: %v", err)
 		}
 	}
-	var ids []int64
+	var ids, earlier []int64
 	var events []json.RawMessage
 	for _, e := range pending {
 		if e.ExportID != "" && !f.all {
+			// In an export file already: --clear deletes it too (right after
+			// a plain export, that file is what --clear means).
+			earlier = append(earlier, e.ID)
 			continue
 		}
 		b, err := payload(e)
@@ -90,6 +95,14 @@ func (r *run) export(c *cobra.Command, f exportFlags) error {
 		ids, events = append(ids, e.ID), append(events, b)
 	}
 	if len(events) == 0 && len(requests) == 0 {
+		if f.clear && len(earlier) > 0 {
+			n, err := sp.Delete(ctx, earlier)
+			if err != nil {
+				return fail(ExitFailed, "clearing the spool failed: %v", err)
+			}
+			fmt.Fprintf(out, "No new events to export; cleared the %d events that earlier exports hold from this machine.\n", n)
+			return nil
+		}
 		if len(pending) == 0 {
 			fmt.Fprintln(out, "No pending events; nothing to export.")
 		} else {
@@ -127,13 +140,17 @@ func (r *run) export(c *cobra.Command, f exportFlags) error {
 	fmt.Fprintf(out, "Size: %s (compressed)\n", size(int64(buf.Len())))
 	fmt.Fprintf(out, "Checksum: %s\n", env.Checksum)
 	switch {
-	case len(ids) == 0:
-	case f.clear:
-		n, err := sp.Delete(ctx, ids)
+	case f.clear && len(ids)+len(earlier) > 0:
+		n, err := sp.Delete(ctx, append(ids, earlier...))
 		if err != nil {
 			return fail(ExitFailed, "the export was written, but clearing the spool failed: %v", err)
 		}
-		fmt.Fprintf(out, "Cleared %d exported events from this machine.\n", n)
+		if len(earlier) > 0 {
+			fmt.Fprintf(out, "Cleared %d exported events from this machine (%d of them from earlier exports).\n", n, len(earlier))
+		} else {
+			fmt.Fprintf(out, "Cleared %d exported events from this machine.\n", n)
+		}
+	case len(ids) == 0 || f.clear:
 	default:
 		if err := sp.SetExportID(ctx, ids, uuid.NewString()); err != nil {
 			fmt.Fprintf(r.env.Stderr, "caro: the export was written, but the spool could not note it (a later export repeats these events): %v\n", err)

@@ -80,9 +80,11 @@ func (r *run) flush(c *cobra.Command, f flushFlags) error {
 	defer unlock()
 	// Two runs may both have found the upload due: the second child finds
 	// the first one's attempt in the state file and leaves.
-	if f.background && !upload.DueFile(spoolPath, cfg.BatchInterval, r.env.Now()) {
-		fmt.Fprintln(out, "No upload due: another one ran meanwhile.")
-		return nil
+	if f.background {
+		if due, _ := upload.DueFile(spoolPath, cfg.BatchInterval, r.env.Now()); !due {
+			fmt.Fprintln(out, "No upload due: another one ran meanwhile.")
+			return nil
+		}
 	}
 	sp, err := r.openSpool(ctx, cfg)
 	if err != nil {

@@ -13,11 +13,13 @@ import (
 // settings and the consent rules allow recording. It reads config.toml,
 // and state.toml only when consent depends on it; the spool is opened
 // later, by the SDK's background exporter, on the first batch.
-// It reports whether this run showed (and the user accepted) the
-// first-run prompt. When recording is allowed it also starts the
+// It reports whether this is the first session recorded on this machine
+// (session.start's is_first_run, whatever the consent path: see
+// scheduleUpload). When recording is allowed it also starts the
 // scheduled upload if one is due (scheduleUpload), at once, so that its
 // start overlaps this run's own work; endTelemetry collects it.
-func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, interactive bool) (*sdk.Client, bool, scheduledUpload) {
+func (r *run) startTelemetry(in *interrupts, dirs sdk.Dirs, dirsErr error, interactive bool) (*sdk.Client, bool, scheduledUpload) {
+	ctx := in.ctx
 	off := sdk.Start(ctx, sdk.Config{})
 	if dirsErr != nil {
 		if !r.noTelemetry && !doNotTrack(r.env.Getenv) {
@@ -35,7 +37,7 @@ func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, 
 		Version:     r.env.Version,
 		Config:      cfg,
 		Interactive: interactive,
-		ReadLine:    r.lines.readLine,
+		ReadLine:    func() (string, error) { return r.lines.readLineInterruptible(in) },
 		Out:         r.env.Stderr,
 		DisableInConfig: func() error {
 			doc, err := readConfigDoc(dirs.ConfigFile())
@@ -53,7 +55,7 @@ func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, 
 	if !res.Record {
 		return off, false, nil
 	}
-	up := r.scheduleUpload(cfg)
+	firstRun, up := r.scheduleUpload(cfg)
 	opts := []sdk.Option{
 		sdk.WithVersion(r.env.Version),
 		sdk.WithWarn(r.warn.warn),
@@ -66,7 +68,7 @@ func (r *run) startTelemetry(ctx context.Context, dirs sdk.Dirs, dirsErr error, 
 		}
 	}
 	opts = append(opts, r.env.TelemetryOptions...)
-	return sdk.Start(ctx, cfg, opts...), res.FirstRun, up
+	return sdk.Start(ctx, cfg, opts...), firstRun, up
 }
 
 // endTelemetry runs when the user's command and its output are done: it

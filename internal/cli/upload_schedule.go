@@ -7,14 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"caro.sh/telemetry/exporter/sqlitespool"
 	"caro.sh/telemetry/sdk"
 	"caro.sh/telemetry/upload"
 )
 
 // The scheduled upload, the way the Go toolchain uploads its telemetry: a
 // `caro "prompt"` run that records events reads one small file
-// (upload.DueFile) to see whether an upload is due and, when it is, starts
-// `caro telemetry flush --background` as a detached process. The user's
+// (upload.DueFile) to see whether an upload is due (one batch interval
+// after the first recorded events, then after the last attempt) and, when
+// it is, starts `caro telemetry flush --background` as a detached process. The user's
 // command never waits on the network: the upload is another process.
 //
 // Nor does it wait for that process to start, as far as it can help it:
@@ -44,20 +46,35 @@ func UploadLogPath(spoolPath string) string { return spoolPath + ".upload.log" }
 // nothing.
 type scheduledUpload <-chan error
 
-// scheduleUpload starts the background upload, when one is due and the
-// configuration allows it (not air-gapped), on a goroutine of its own. It
-// reads one small file (upload.DueFile) and opens no database.
-func (r *run) scheduleUpload(cfg sdk.Config) scheduledUpload {
-	if r.env.Detach == nil || cfg.AirGapped {
-		return nil
-	}
+// scheduleUpload reads the upload schedule of a run that records events
+// (upload.DueFile: one small file, no database). The first such run on
+// this machine starts the schedule (upload.StartSchedule), so that the
+// first upload goes out one batch interval after the first events, not
+// right after them, and reports that it was this run: the schedule's
+// start is the mark of the first recorded session (session.start's
+// is_first_run), which costs the later runs nothing more than the read. When an upload is due and the configuration allows it
+// (not air-gapped), the background upload starts on a goroutine of its
+// own.
+func (r *run) scheduleUpload(cfg sdk.Config) (firstRun bool, _ scheduledUpload) {
 	spool := cfg.Dirs.SpoolFile()
-	if !upload.DueFile(spool, cfg.BatchInterval, r.env.Now()) {
-		return nil
+	now := r.env.Now()
+	due, started := upload.DueFile(spool, cfg.BatchInterval, now)
+	if !started {
+		created, err := upload.StartSchedule(spool, now)
+		if err != nil {
+			r.warn.warn("telemetry: " + err.Error())
+		}
+		// A spool without a schedule was written by a caro that kept none
+		// (air-gapped, before schedules started with the first events):
+		// its first session was long ago.
+		return created && !sqlitespool.Exists(spool), nil
+	}
+	if !due || cfg.AirGapped || r.env.Detach == nil {
+		return false, nil
 	}
 	done := make(chan error, 1)
 	go func() { done <- r.env.Detach(backgroundFlushArgs, UploadLogPath(spool)) }()
-	return done
+	return false, done
 }
 
 // wait waits for the start of the upload (under way since the run began)

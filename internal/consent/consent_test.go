@@ -106,15 +106,14 @@ func TestGateFirstRun(t *testing.T) {
 		interactive  bool
 		lines        []string
 		wantRecord   bool
-		wantFirstRun bool
 		wantPrompt   bool
 		wantDisabled bool
 		wantState    State
 	}{
 		{name: "a script is not asked and records nothing", interactive: false},
-		{name: "Enter accepts", interactive: true, lines: []string{""}, wantRecord: true, wantFirstRun: true, wantPrompt: true,
+		{name: "Enter accepts", interactive: true, lines: []string{""}, wantRecord: true, wantPrompt: true,
 			wantState: State{PromptShown: true, PromptVersion: "1.1.0", PromptChannel: Beta, PromptAnswer: AnswerAccepted, LastChannel: Beta}},
-		{name: "y accepts", interactive: true, lines: []string{"Y"}, wantRecord: true, wantFirstRun: true, wantPrompt: true,
+		{name: "y accepts", interactive: true, lines: []string{"Y"}, wantRecord: true, wantPrompt: true,
 			wantState: State{PromptShown: true, PromptVersion: "1.1.0", PromptChannel: Beta, PromptAnswer: AnswerAccepted, LastChannel: Beta}},
 		{name: "n declines and turns telemetry off in the config", interactive: true, lines: []string{"n"}, wantPrompt: true, wantDisabled: true,
 			wantState: State{PromptShown: true, PromptVersion: "1.1.0", PromptChannel: Beta, PromptAnswer: AnswerDeclined, LastChannel: Beta}},
@@ -135,8 +134,8 @@ func TestGateFirstRun(t *testing.T) {
 				Out:             &out,
 				DisableInConfig: func() error { disabled = true; return nil },
 			})
-			if res.Record != tt.wantRecord || res.FirstRun != tt.wantFirstRun || res.Warning != "" {
-				t.Errorf("Gate = %+v, want record %v, first run %v, no warning", res, tt.wantRecord, tt.wantFirstRun)
+			if res.Record != tt.wantRecord || res.Warning != "" {
+				t.Errorf("Gate = %+v, want record %v, no warning", res, tt.wantRecord)
 			}
 			if got := strings.Contains(out.String(), "Continue? [Y/n]"); got != tt.wantPrompt {
 				t.Errorf("prompt shown = %v, want %v; output:\n%s", got, tt.wantPrompt, out.String())
@@ -169,7 +168,7 @@ func TestGateSecondRunNeedsNoPrompt(t *testing.T) {
 	for _, interactive := range []bool{true, false} {
 		var out bytes.Buffer
 		res := Gate(Options{Version: "1.1.0", Config: cfg, Interactive: interactive, ReadLine: answers(), Out: &out})
-		if !res.Record || res.FirstRun || out.Len() > 0 {
+		if !res.Record || out.Len() > 0 {
 			t.Errorf("interactive=%v: Gate = %+v, output %q; want recording, silently", interactive, res, out.String())
 		}
 	}

@@ -111,9 +111,6 @@ type Options struct {
 // Result is Gate's outcome for one run.
 type Result struct {
 	Record bool
-	// FirstRun is true when the prompt was shown and accepted in this run
-	// (session.start's is_first_run).
-	FirstRun bool
 	// Warning describes a telemetry problem (state not saved, config not
 	// written), for the run's one warning line; "" when none.
 	Warning string
@@ -173,9 +170,7 @@ func prompt(o Options, path string, st State) Result {
 	if err := SaveState(path, st); err != nil && res.Warning == "" {
 		res.Warning = fmt.Sprintf("telemetry: %v", err)
 	}
-	if accepted {
-		res.Record, res.FirstRun = true, true
-	}
+	res.Record = accepted
 	return res
 }
 

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"caro.sh/telemetry/event/pdataconv"
+	"caro.sh/telemetry/internal/eventtest"
 	"caro.sh/telemetry/schema"
 )
 
@@ -26,50 +27,25 @@ type Record struct {
 }
 
 // ValidAttrs returns every payload field of the event (not the transport
-// field) with a valid value, in schema order, with the given session id.
-// It panics for an unknown event: a test's programming error.
+// field) with eventtest's valid value, in schema order, with the given
+// session id in its session-id fields (a list of session ids holds just
+// it). It panics for an unknown event: a test's programming error.
 func ValidAttrs(name, sessionID string) []schema.Attr {
 	def, ok := schema.Lookup(name)
 	if !ok {
 		panic("plogtest: unknown event " + name)
 	}
-	var out []schema.Attr
-	for i := range def.Fields {
-		f := &def.Fields[i]
-		if f.Transport {
-			continue
+	out := eventtest.Attrs(def)
+	for i := range out {
+		f, _ := def.Field(out[i].Key)
+		switch {
+		case f.Type == schema.TypeStringList:
+			out[i].Value = schema.StringList([]string{sessionID})
+		case f.Format == schema.FormatSessionID:
+			out[i].Value = schema.String(sessionID)
 		}
-		out = append(out, schema.Attr{Key: f.Key, Value: validValue(f, sessionID)})
 	}
 	return out
-}
-
-func validValue(f *schema.Field, sessionID string) schema.Value {
-	switch f.Type {
-	case schema.TypeInt:
-		return schema.Int(int64(min(1823, f.Max)))
-	case schema.TypeBool:
-		return schema.Bool(true)
-	case schema.TypeFloat:
-		return schema.Float(0.92)
-	case schema.TypeStringList:
-		return schema.StringList([]string{sessionID})
-	}
-	switch f.Format {
-	case schema.FormatEnum:
-		return schema.String(f.Enum[0])
-	case schema.FormatVersion:
-		return schema.String("1.1.0")
-	case schema.FormatModelName:
-		return schema.String("Qwen2.5-Coder-1.5B")
-	case schema.FormatSessionID:
-		return schema.String(sessionID)
-	case schema.FormatUUID:
-		return schema.String("5f3c9a2e-8b1d-4e7f-9a6b-2c4d8e0f1a3b")
-	case schema.FormatRecordUID:
-		return schema.String(UID(0))
-	}
-	panic(fmt.Sprintf("plogtest: no valid value for %s", f.Key))
 }
 
 // UID returns a distinct, valid log.record.uid for each n (a UUID v7

@@ -22,7 +22,7 @@ type Verdict struct {
 }
 
 // pattern is one entry of the table in patterns.go. Its expression is
-// applied in one of three ways:
+// applied in one of four ways:
 //
 //   - at: anchored at each word of the text that is one of these words
 //     (lowercase; a word is compared whole, without its directory, and
@@ -34,6 +34,11 @@ type Verdict struct {
 //     would run (see commands), when one of the at words occurs; for
 //     patterns on ordinary words such as shutdown or su that must be in
 //     command position;
+//   - content: searched anywhere in each simple command the shell would
+//     run, except in commands that only search text (grep and the like),
+//     when one of the hints occurs; for patterns on what a command writes
+//     (a sudoers line, an sshd setting, SQL), which `grep NOPASSWD:
+//     /etc/sudoers` merely looks for;
 //   - neither: searched anywhere in the text, when one of the hints (lowercase
 //     substrings) occurs in the lowercased text.
 type pattern struct {
@@ -44,12 +49,18 @@ type pattern struct {
 	category schema.PatternCategory
 	at       []string
 	cmd      bool
+	content  bool
 	hints    []string
 	expr     string
 	// unless, when set, cancels a match (RE2 has no negative lookahead).
 	// It is applied to the simple command for cmd patterns and to the
 	// whole text otherwise.
 	unless string
+	// skip, when set, rejects a match by the target that the expression's
+	// first group captured (RE2 cannot say "a path with no tmp component");
+	// the target before it in the same command is then tried. For at and
+	// text patterns.
+	skip func(target string) bool
 	// examples must each match this pattern; the tests check it, so that
 	// every pattern is known to be reachable.
 	examples []string
@@ -83,7 +94,8 @@ func (r *rule) compile() {
 var (
 	setupOnce sync.Once
 	rules     []*rule
-	// byWord maps each at word to the rules that name it.
+	// byWord maps each at word to the rules that name it, and each
+	// searcher to searcherMark.
 	byWord map[string][]int
 )
 
@@ -96,6 +108,9 @@ func setup() {
 			for _, w := range patterns[i].at {
 				byWord[w] = append(byWord[w], i)
 			}
+		}
+		for w := range searchers {
+			byWord[w] = append(byWord[w], searcherMark)
 		}
 	})
 }
@@ -127,6 +142,9 @@ const (
 	// command that repeats a word more often than that is rated high
 	// (category other): it is not something to run unread.
 	maxTries = 32
+	// maxSkips is how many skipped targets a rule looks past in one
+	// place before it takes the match as it is.
+	maxSkips = 8
 )
 
 // Check validates a command before anything runs it. It never fails and
@@ -174,6 +192,9 @@ type input struct {
 	// tooMany is set by matches when a rule's words occur more than
 	// maxTries times.
 	tooMany bool
+	// searches is set when a word of the text names a searcher: only
+	// then do content rules need the lexer.
+	searches bool
 }
 
 type cand struct {
@@ -239,6 +260,10 @@ func (in *input) lookup(word string, pos int) {
 
 func (in *input) add(word string, pos int) {
 	for _, r := range byWord[word] {
+		if r == searcherMark {
+			in.searches = true
+			continue
+		}
 		in.cands = append(in.cands, cand{rule: r, pos: pos})
 	}
 }
@@ -257,15 +282,23 @@ func (in *input) matches(i int, r *rule) bool {
 			return false
 		}
 		r.compile()
-		return r.re.MatchString(in.text) && (r.unlessRe == nil || !r.unlessRe.MatchString(in.text))
+		if r.content {
+			return in.contentMatches(r)
+		}
+		return r.find(in.text) && (r.unlessRe == nil || !r.unlessRe.MatchString(in.text))
 	}
-	if len(r.hints) > 0 && !hinted(in.lower, r.hints) {
-		return false
-	}
+	hintsChecked := len(r.hints) == 0
 	tries := 0
 	for _, c := range in.cands {
 		if c.rule != i {
 			continue
+		}
+		if !hintsChecked {
+			// Only once the rule has a place to start from.
+			if !hinted(in.lower, r.hints) {
+				return false
+			}
+			hintsChecked = true
 		}
 		if tries++; tries > maxTries {
 			in.tooMany = true
@@ -280,11 +313,76 @@ func (in *input) matches(i int, r *rule) bool {
 			}
 			return false
 		}
-		if r.re.MatchString(in.text[c.pos:min(c.pos+window, len(in.text))]) {
+		if r.find(in.text[c.pos:min(c.pos+window, len(in.text))]) {
 			return r.unlessRe == nil || !r.unlessRe.MatchString(in.text)
 		}
 	}
 	return false
+}
+
+// find reports whether the rule's expression matches s with a target that
+// the rule does not skip. The expression's quantifiers are greedy, so the
+// match names the last qualifying target; after a skipped one, the text
+// before it is tried.
+func (r *rule) find(s string) bool {
+	if !r.re.MatchString(s) {
+		return false // the usual case, without tracking the group
+	}
+	if r.skip == nil {
+		return true
+	}
+	for range maxSkips {
+		m := r.re.FindStringSubmatchIndex(s)
+		if m == nil {
+			return false
+		}
+		if m[2] < 0 || !r.skip(s[m[2]:m[3]]) {
+			return true
+		}
+		s = s[:m[2]]
+	}
+	return true
+}
+
+// contentMatches applies a content rule to the simple commands of the
+// text, leaving out those that only search text.
+func (in *input) contentMatches(r *rule) bool {
+	if !r.re.MatchString(in.text) {
+		return false
+	}
+	if !in.searches {
+		return true
+	}
+	cmds := in.commands()
+	if len(cmds) >= maxCommands {
+		// The lexer stopped early: some commands were not collected.
+		return true
+	}
+	for _, line := range cmds {
+		if searcher(line) {
+			continue
+		}
+		if r.re.MatchString(line) && (r.unlessRe == nil || !r.unlessRe.MatchString(line)) {
+			return true
+		}
+	}
+	return false
+}
+
+// searchers only look for text: a pattern in their arguments is a search,
+// not content that is written or run.
+var searchers = map[string]bool{
+	"grep": true, "egrep": true, "fgrep": true, "zgrep": true, "rg": true,
+	"ag": true, "ack": true, "pgrep": true,
+}
+
+// searcherMark stands for a searcher in byWord, so that scan finds
+// searchers in the same lookup as rule words.
+const searcherMark = -1
+
+func searcher(line string) bool {
+	name, _, _ := strings.Cut(line, " ")
+	return searchers[name]
 }
 
 func hinted(lower string, hints []string) bool {

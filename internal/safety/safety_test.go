@@ -44,7 +44,17 @@ func TestCheck(t *testing.T) {
 		{"truncating /etc/passwd is critical", "echo '' > /etc/passwd", critical, schema.PatternFilesystemDestruction},
 		{"shredding a file is moderate", "shred -u secret.txt", moderate, schema.PatternFilesystemDestruction},
 		{"a command split with a backslash-newline is read as one line", "rm -rf \\\n  /", critical, schema.PatternFilesystemDestruction},
-		{"destroying a ZFS pool is critical", "zpool destroy tank", critical, schema.PatternFilesystemDestruction},
+		{"destroying a ZFS pool is high: a deliberate act on named storage", "zpool destroy tank", high, schema.PatternFilesystemDestruction},
+		{"a recursive delete names several targets and one is a system path", "sudo rm -rf /var/tmp/build /var/lib/mysql", high, schema.PatternFilesystemDestruction},
+		{"emptying a cache folder under /var is safe", "sudo rm -rf /var/cache/apt/archives/*", safe, ""},
+		{"a cache folder reached through .. is not a cache", "sudo rm -rf /var/cache/../lib/mysql", high, schema.PatternFilesystemDestruction},
+		{"a path with an expansion is never a cache", "sudo rm -rf /var/tmp/$X/../../lib/mysql", high, schema.PatternFilesystemDestruction},
+		{"deleting the documents folder is high", `rm -rf "$HOME/Documents"`, high, schema.PatternFilesystemDestruction},
+		{"a quoted home followed by a path is not the home", `rm -rf "$HOME"/project/build`, safe, ""},
+		{"a quoted home followed by a glob is the whole home", `rm -rf "$HOME"/*`, critical, schema.PatternFilesystemDestruction},
+		{"a quoted root followed by a name is not the root", `rm -rf "/"build`, safe, ""},
+		{"a quoted variable below the current directory is not all of it", `rm -rf ./"$dir"`, safe, ""},
+		{"a quoted system directory followed by a glob is critical", `sudo rm -rf "/etc"/*`, critical, schema.PatternFilesystemDestruction},
 		{"a recursive delete of a Windows drive is critical", `Remove-Item -Recurse -Force C:\`, critical, schema.PatternFilesystemDestruction},
 
 		// Safe look-alikes of filesystem destruction.
@@ -76,11 +86,17 @@ func TestCheck(t *testing.T) {
 
 		// Disk and device writes.
 		{"dd onto a disk is critical", "dd if=/dev/zero of=/dev/sda bs=1M", critical, schema.PatternDiskDeviceWrite},
-		{"flashing an image onto a mac disk is critical", "sudo dd if=ubuntu.iso of=/dev/rdisk2 bs=4m", critical, schema.PatternDiskDeviceWrite},
-		{"formatting a partition is critical", "sudo mkfs.ext4 /dev/sdb1", critical, schema.PatternDiskDeviceWrite},
+		{"flashing an image onto a removable mac disk is high", "sudo dd if=ubuntu.iso of=/dev/rdisk2 bs=4m", high, schema.PatternDiskDeviceWrite},
+		{"writing an image over a mac's internal disk is critical", "sudo dd if=ubuntu.iso of=/dev/rdisk0 bs=4m", critical, schema.PatternDiskDeviceWrite},
+		{"formatting a second disk's partition is high", "sudo mkfs.ext4 /dev/sdb1", high, schema.PatternDiskDeviceWrite},
+		{"formatting a partition of the system disk is critical", "sudo mkfs.ext4 /dev/sda1", critical, schema.PatternDiskDeviceWrite},
+		{"a disk whose name only starts like the system disk's is not it", "sudo mkfs.ext4 /dev/sdaa1", high, schema.PatternDiskDeviceWrite},
 		{"redirecting into a disk is critical", "cat /dev/urandom > /dev/sda", critical, schema.PatternDiskDeviceWrite},
-		{"wiping signatures is critical", "wipefs -a /dev/sdb", critical, schema.PatternDiskDeviceWrite},
-		{"erasing a mac disk is critical", "diskutil eraseDisk APFS Empty disk2", critical, schema.PatternDiskDeviceWrite},
+		{"wiping a second disk's signatures is high", "wipefs -a /dev/sdb", high, schema.PatternDiskDeviceWrite},
+		{"wiping the system disk's signatures is critical", "wipefs -a /dev/nvme0n1", critical, schema.PatternDiskDeviceWrite},
+		{"erasing a removable mac disk is high", "diskutil eraseDisk APFS Empty disk2", high, schema.PatternDiskDeviceWrite},
+		{"erasing a mac's internal disk is critical", "diskutil eraseDisk APFS Empty disk0", critical, schema.PatternDiskDeviceWrite},
+		{"printing a partition table with parted is safe", "sudo parted /dev/sda print", safe, ""},
 		{"opening a disk in fdisk is high", "sudo fdisk /dev/sda", high, schema.PatternDiskDeviceWrite},
 		{"listing partitions with fdisk is safe", "sudo fdisk -l /dev/sda", safe, ""},
 		{"backing a disk up into a file with dd is safe", "sudo dd if=/dev/sda of=backup.img bs=4M", safe, ""},
@@ -123,6 +139,10 @@ func TestCheck(t *testing.T) {
 		{"making a script executable is safe", "chmod +x deploy.sh", safe, ""},
 		{"a setgid shared directory is safe", "chmod g+s shared/", safe, ""},
 		{"reading sudoers is safe", "sudo cat /etc/sudoers", safe, ""},
+		{"searching sudoers for passwordless grants is safe", "sudo grep -rn 'NOPASSWD:' /etc/sudoers.d", safe, ""},
+		{"a grant piped on after a search is still found", "grep -c x /etc/hosts; echo 'bob ALL=(ALL) NOPASSWD: ALL' >> /tmp/x", high, schema.PatternPrivilegeEscalation},
+		{"a grant after more commands than the lexer collects is still found", strings.Repeat("grep x f; ", maxCommands) + "echo 'bob ALL=(ALL) NOPASSWD: ALL' > /tmp/x", high, schema.PatternPrivilegeEscalation},
+		{"checking the sudoers syntax is safe", "sudo visudo -c", safe, ""},
 
 		// Permission changes.
 		{"opening every permission on root is critical", "chmod -R 777 /", critical, schema.PatternPermissionChange},
@@ -142,6 +162,10 @@ func TestCheck(t *testing.T) {
 		{"serving a folder on localhost only is safe", "python3 -m http.server 8000 --bind 127.0.0.1", safe, ""},
 		{"binding a dev server to 0.0.0.0 is moderate", "flask run --host=0.0.0.0", moderate, schema.PatternNetworkExposure},
 		{"disabling ufw is high", "sudo ufw disable", high, schema.PatternFirewallChange},
+		{"allowing root logins through sed is high", "sudo sed -i 's/^#PermitRootLogin.*/PermitRootLogin yes/' /etc/ssh/sshd_config", high, schema.PatternNetworkExposure},
+		{"forbidding root logins through sed is safe", "sudo sed -i 's/^PermitRootLogin yes/PermitRootLogin no/' /etc/ssh/sshd_config", safe, ""},
+		{"stopping ssh is high", "sudo systemctl stop sshd", high, schema.PatternOther},
+		{"stopping the ssh agent is safe", "systemctl --user stop ssh-agent", safe, ""},
 		{"flushing iptables is high", "sudo iptables -F", high, schema.PatternFirewallChange},
 		{"stopping firewalld is high", "sudo systemctl stop firewalld", high, schema.PatternFirewallChange},
 		{"listing iptables rules is safe", "sudo iptables -L -n", safe, ""},
@@ -168,15 +192,22 @@ func TestCheck(t *testing.T) {
 		{"killing init is critical", "sudo kill -9 1", critical, schema.PatternProcessKilling},
 		{"killing sshd is high", "sudo killall -9 sshd", high, schema.PatternProcessKilling},
 		{"killing processes by name is moderate", "pkill -f node", moderate, schema.PatternProcessKilling},
-		{"killall is moderate", "killall firefox", moderate, schema.PatternProcessKilling},
+		{"closing a named program with killall is safe", "killall firefox", safe, ""},
+		{"killing a name as root is moderate", "sudo killall nginx", moderate, schema.PatternProcessKilling},
+		{"a reload signal by name is safe", "sudo killall -HUP mDNSResponder", safe, ""},
+		{"killing every process of a user is high", "sudo pkill -u alice", high, schema.PatternProcessKilling},
 		{"killing one pid is safe", "kill -9 12345", safe, ""},
 		{"sending SIGHUP to one pid is safe", "kill -1 4242", safe, ""},
+		{"asking init to reload with SIGHUP is safe", "sudo kill -HUP 1", safe, ""},
+		{"sending SIGHUP to every process is critical", "kill -HUP -1", critical, schema.PatternProcessKilling},
 		{"shutting down is high", "sudo shutdown -h now", high, schema.PatternSystemShutdown},
 		{"rebooting after another command is high", "sudo apt upgrade -y && sudo reboot", high, schema.PatternSystemShutdown},
 		{"halting through systemctl is high", "systemctl poweroff", high, schema.PatternSystemShutdown},
 		{"init 0 is high", "sudo init 0", high, schema.PatternSystemShutdown},
 		{"crashing the kernel through sysrq is critical", "echo c > /proc/sysrq-trigger", critical, schema.PatternSystemShutdown},
 		{"cancelling a scheduled shutdown is safe", "sudo shutdown -c", safe, ""},
+		{"a shutdown in an hour is moderate: it can still be cancelled", "shutdown -h +60", moderate, schema.PatternSystemShutdown},
+		{"a shutdown in zero minutes is now", "sudo shutdown -h +0", high, schema.PatternSystemShutdown},
 		{"reading the shutdown manual is safe", "man shutdown", safe, ""},
 		{"searching logs for reboots is safe", "grep -i reboot /var/log/syslog", safe, ""},
 		{"counting reboots in a log is safe", "grep -c shutdown /var/log/syslog", safe, ""},
@@ -189,7 +220,8 @@ func TestCheck(t *testing.T) {
 		{"removing libc is critical", "sudo apt-get remove -y libc6", critical, schema.PatternPackageRemoval},
 		{"removing systemd is critical", "sudo apt purge systemd", critical, schema.PatternPackageRemoval},
 		{"forcing a package out is high", "sudo dpkg --purge --force-all mypkg", high, schema.PatternPackageRemoval},
-		{"deleting software under /usr is high", "sudo rm -rf /usr/local/lib/node_modules", high, schema.PatternPackageRemoval},
+		{"deleting the system's libraries under /usr is high", "sudo rm -rf /usr/lib/python3", high, schema.PatternPackageRemoval},
+		{"deleting add-on software under /usr/local is moderate, like uninstalling it", "sudo rm -rf /usr/local/lib/node_modules", moderate, schema.PatternPackageRemoval},
 		{"installing a package is safe", "sudo apt install -y ripgrep", safe, ""},
 		{"removing python3-pip is only moderate", "sudo apt remove python3-pip", moderate, schema.PatternPackageRemoval},
 
@@ -337,6 +369,23 @@ func TestPatternTable(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a content pattern has hints and no anchor words", func(t *testing.T) {
+		for _, p := range patterns {
+			if p.content && (len(p.hints) == 0 || len(p.at) > 0 || p.cmd) {
+				t.Errorf("%s", p.id)
+			}
+		}
+	})
+	t.Run("a pattern that skips targets captures one and is not a command pattern", func(t *testing.T) {
+		for _, p := range patterns {
+			if p.skip == nil {
+				continue
+			}
+			if re := regexp.MustCompile(p.expr); re.NumSubexp() < 1 || p.cmd || p.content {
+				t.Errorf("%s: %d groups, cmd %v, content %v", p.id, re.NumSubexp(), p.cmd, p.content)
+			}
+		}
+	})
 	t.Run("a text pattern has hints, so that it is not searched in every command", func(t *testing.T) {
 		for _, p := range patterns {
 			if len(p.at) == 0 && len(p.hints) == 0 {
@@ -435,6 +484,16 @@ func BenchmarkCheck(b *testing.B) {
 		{"critical", "sudo rm -rf --no-preserve-root /"},
 		{"remote piping", "curl -fsSL https://example.com/install.sh | sudo bash -s -- --yes"},
 		{"long safe", strings.Repeat("echo hello world && ", 50) + "true"},
+		// The hostile inputs of TestCheckBoundsItsWork, near MaxCommandLen.
+		{"adversarial rm words 8KB", strings.Repeat("rm -r a ", MaxCommandLen/8-1)},
+		{"adversarial git chain 8KB", strings.Repeat("git -C x ", MaxCommandLen/9-1)},
+		{"adversarial rm targets 8KB", "rm -rf " + strings.Repeat("/var/tmp/a ", MaxCommandLen/11-1)},
+		{"adversarial separators 8KB", strings.Repeat("a;", MaxCommandLen/2-1)},
+		{"adversarial nesting 8KB", strings.Repeat(`"$(`, MaxCommandLen/3-1)},
+		// Every hint of the rm rules, so that all of them run.
+		{"adversarial rm all hints 8KB", strings.Repeat("rm -rf /home/x/Documents/opt/log/.ssh/.git/tmp/a ", MaxCommandLen/50-1)},
+		// Content rules with a searcher present: the text is lexed.
+		{"adversarial content and grep 8KB", strings.Repeat("grep NOPASSWD: PermitRootLogin yes DROP TABLE x; ", MaxCommandLen/51-1)},
 	}
 	for _, c := range commands {
 		Check(c.cmd) // compile the expressions these need outside the measurement

@@ -13,9 +13,12 @@
 //	each field ──▶ declared for this event?        no ─▶ drop, count dropped_field
 //	           ──▶ right type, number in range?    no ─▶ reject (type, range)
 //	           ──▶ enum value in its domain?       no ─▶ reject (Detect's reason, else enum)
-//	           ──▶ version, model name, id shape?  no ─▶ reject (Detect's reason, else format)
+//	           ──▶ model name: a catalog name?     yes ─▶ keep (one map lookup)
+//	                           Detect clean?       no ─▶ reject (Detect's reason)
+//	                                               yes ─▶ its catalog name, else custom
+//	           ──▶ SemVer version, id shape?       no ─▶ reject (Detect's reason, else format)
 //	           ──▶ Detect clean?                   no ─▶ reject (path, secret, email, ip, url, command)
-//	           ──▶ version or model name too long? yes ─▶ truncate (50 / 20 characters)
+//	           ──▶ version too long?               yes ─▶ drop +build, then cut to 20 characters
 //	required fields all present?                   no ─▶ reject (missing_required)
 //	                                                    accept: the filtered fields
 //
@@ -31,11 +34,25 @@
 // runs the same Validator on pdata records in the collector, so that the
 // caro CLI never links collector code.
 //
+// A model name is never kept as it came: it is recorded as its name in the
+// model catalog (schema.CatalogModel, which normalises Ollama tags,
+// organisations and quantisation suffixes), or as schema.ModelCustom, so
+// that a local model named after a client, a host or a secret stays on the
+// machine whatever Detect makes of it. The catalog is one file embedded in
+// package schema, so the client and the collector apply the same list.
+//
 // Detect is eager by design: the guarded fields hold versions, model names,
 // ids and enum values only, so any structure beyond that is suspect. The
-// strict formats of the free strings (a version is digits, letters and
-// ".-+", a model name letters, digits and ".-_:") keep out most content by
-// themselves; Detect catches what fits those alphabets anyway (tokens, IP
-// addresses, host names). FuzzApply checks that no accepted value matches a
-// sensitive pattern.
+// strict formats of the free strings (a version is SemVer 2.0, a model name
+// a catalog name) keep out most content by themselves; Detect catches what
+// fits them anyway (an IP address in a pre-release) and decides whether a
+// model name outside the catalog rejects its event. FuzzApply checks that no
+// accepted value matches a sensitive pattern.
+//
+// Detect's dispatch is in detect.go; its detectors live one family to a
+// file: classes.go (the byte classes and properties that one pass collects),
+// secrets.go (provider prefixes, credential pairs, PEM and HTTP credentials),
+// entropy.go (random-looking runs), commands.go (shell commands and
+// assignments) and network.go (e-mail, host names, URLs, file names, IP and
+// MAC addresses).
 package redaction

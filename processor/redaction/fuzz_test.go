@@ -15,7 +15,11 @@ import (
 // rather than being trusted by construction.
 var (
 	formatOracle = map[schema.Format]*regexp.Regexp{
-		schema.FormatVersion:   regexp.MustCompile(`^[0-9][0-9A-Za-z.+-]{0,19}$`),
+		// The regular expression that semver.org suggests, and at most 20
+		// characters (checked apart).
+		schema.FormatVersion: regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
+			`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?` +
+			`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`),
 		schema.FormatModelName: regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,49}$`),
 		schema.FormatSessionID: regexp.MustCompile(`^[0-9a-f]{16}$`),
 		schema.FormatUUID:      regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
@@ -41,7 +45,9 @@ var (
 
 // FuzzApply puts a random string into every string field of every event. An
 // accepted value must be clean for Detect and for the independent patterns
-// above, be a prefix of the input (truncation only), and fit its format.
+// above, and fit its format; a model name must be a catalog name or custom
+// (never the input unless the input is one), any other value a prefix of
+// the input (shortening only).
 func FuzzApply(f *testing.F) {
 	for _, file := range []string{"testdata/sensitive.txt", "testdata/legit.txt"} {
 		for _, l := range readLines(f, file) {
@@ -94,7 +100,14 @@ func FuzzApply(f *testing.F) {
 			if d := redaction.Detect(val); d != redaction.ReasonNone {
 				t.Fatalf("%s.%s: accepted value %q is %v", sf.ev.Name, sf.f.Key, val, d)
 			}
-			if !strings.HasPrefix(s, val) {
+			if sf.f.Format == schema.FormatModelName {
+				if val != schema.ModelCustom && !schema.IsCatalogModel(val) {
+					t.Fatalf("%s.%s: accepted value %q is neither a catalog name nor custom", sf.ev.Name, sf.f.Key, val)
+				}
+				if want, ok := schema.CatalogModel(s); ok && val != want {
+					t.Fatalf("%s.%s: %q recorded as %q, want its catalog name %q", sf.ev.Name, sf.f.Key, s, val, want)
+				}
+			} else if !strings.HasPrefix(s, val) {
 				t.Fatalf("%s.%s: accepted value %q is not a prefix of %q", sf.ev.Name, sf.f.Key, val, s)
 			}
 			if sf.f.Format == schema.FormatEnum {
@@ -103,7 +116,7 @@ func FuzzApply(f *testing.F) {
 				}
 				continue
 			}
-			if re := formatOracle[sf.f.Format]; re == nil || !re.MatchString(val) {
+			if re := formatOracle[sf.f.Format]; re == nil || !re.MatchString(val) || len(val) > sf.f.MaxLen {
 				t.Fatalf("%s.%s: accepted value %q does not fit format %v", sf.ev.Name, sf.f.Key, val, sf.f.Format)
 			}
 			for _, re := range sensitiveOracles {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"caro.sh/telemetry/internal/eventtest"
 	"caro.sh/telemetry/schema"
 )
 
@@ -47,9 +48,9 @@ func readLines(tb testing.TB, path string) []line {
 
 const (
 	validSessionID = "0123456789abcdef"
-	validUUID      = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
+	validUUID      = eventtest.UUID
 	// validRecordUID is a UUID v7, as the spool makes them.
-	validRecordUID = "019abc12-3456-7def-8123-456789abcdef"
+	validRecordUID = eventtest.RecordUID
 )
 
 // isZero reports whether a is the zero Attr (Attr holds a slice, so it
@@ -60,41 +61,17 @@ func isZero(a schema.Attr) bool {
 }
 
 // validValue returns a value that f accepts.
-func validValue(f *schema.Field) schema.Value {
-	switch f.Type {
-	case schema.TypeInt:
-		return schema.Int(int64(f.Min))
-	case schema.TypeFloat:
-		return schema.Float(f.Max)
-	case schema.TypeBool:
-		return schema.Bool(true)
-	case schema.TypeStringList:
-		return schema.StringList([]string{validSessionID, "fedcba9876543210"})
-	}
-	switch f.Format {
-	case schema.FormatEnum:
-		return schema.String(f.Enum[len(f.Enum)-1])
-	case schema.FormatVersion:
-		return schema.String("1.1.0")
-	case schema.FormatModelName:
-		return schema.String("Qwen2.5-Coder-1.5B")
-	case schema.FormatSessionID:
-		return schema.String(validSessionID)
-	case schema.FormatUUID:
-		return schema.String(validUUID)
-	case schema.FormatRecordUID:
-		return schema.String(validRecordUID)
-	}
-	panic("no valid value for field " + f.Key)
-}
+func validValue(f *schema.Field) schema.Value { return eventtest.Value(f) }
 
 // validAttrs returns every field of ev, required and optional, with a valid
-// value, in schema order.
+// value, in schema order: eventtest's payload fields, then the transport
+// field, which a collector receives with the others.
 func validAttrs(ev *schema.Event) []schema.Attr {
-	out := make([]schema.Attr, len(ev.Fields))
+	out := eventtest.Attrs(ev)
 	for i := range ev.Fields {
-		f := &ev.Fields[i]
-		out[i] = schema.Attr{Key: f.Key, Value: validValue(f)}
+		if f := &ev.Fields[i]; f.Transport {
+			out = append(out, schema.Attr{Key: f.Key, Value: validValue(f)})
+		}
 	}
 	return out
 }
@@ -125,51 +102,27 @@ func without(attrs []schema.Attr, key string) []schema.Attr {
 
 func mustEvent(tb testing.TB, name string) *schema.Event {
 	tb.Helper()
-	ev, ok := schema.Lookup(name)
-	if !ok {
-		tb.Fatalf("schema has no event %s", name)
-	}
-	return ev
+	return eventtest.Lookup(tb, name)
+}
+
+// eventField is one field of one event.
+type eventField struct {
+	ev *schema.Event
+	f  *schema.Field
 }
 
 // stringFields lists every string field of every event.
-func stringFields() []struct {
-	ev *schema.Event
-	f  *schema.Field
-} {
-	var out []struct {
-		ev *schema.Event
-		f  *schema.Field
-	}
-	for _, ev := range schema.Events() {
-		for i := range ev.Fields {
-			if ev.Fields[i].Type == schema.TypeString {
-				out = append(out, struct {
-					ev *schema.Event
-					f  *schema.Field
-				}{ev, &ev.Fields[i]})
-			}
-		}
-	}
-	return out
-}
+func stringFields() []eventField { return fieldsOfType(schema.TypeString) }
 
 // listFields lists every string list field of every event.
-func listFields() []struct {
-	ev *schema.Event
-	f  *schema.Field
-} {
-	var out []struct {
-		ev *schema.Event
-		f  *schema.Field
-	}
+func listFields() []eventField { return fieldsOfType(schema.TypeStringList) }
+
+func fieldsOfType(typ schema.Type) []eventField {
+	var out []eventField
 	for _, ev := range schema.Events() {
 		for i := range ev.Fields {
-			if ev.Fields[i].Type == schema.TypeStringList {
-				out = append(out, struct {
-					ev *schema.Event
-					f  *schema.Field
-				}{ev, &ev.Fields[i]})
+			if ev.Fields[i].Type == typ {
+				out = append(out, eventField{ev, &ev.Fields[i]})
 			}
 		}
 	}

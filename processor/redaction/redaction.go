@@ -50,16 +50,18 @@ func (v *Validator) ApplyChanged(event string, attrs []schema.Attr) ([]schema.At
 	return v.apply(event, attrs)
 }
 
-// ValidFormat reports whether s is a clean value of the string format f:
-// its strict shape, within the format's length limit, and clean for
-// Detect. Enum values are not a format: use the event's Field.Allows.
+// ValidFormat reports whether s is a clean value of the string format f as
+// it is recorded: its strict shape (a version is SemVer 2.0), within the
+// format's length limit, and clean for Detect; a model name is a catalog
+// name or schema.ModelCustom. Enum values are not a format: use the
+// event's Field.Allows.
 func ValidFormat(f schema.Format, s string) bool {
 	maxLen := schema.MaxStringLen
 	switch f {
 	case schema.FormatVersion:
 		maxLen = schema.MaxVersionLen
 	case schema.FormatModelName:
-		maxLen = schema.MaxModelNameLen
+		return s == schema.ModelCustom || schema.IsCatalogModel(s)
 	case schema.FormatEnum:
 		return false
 	}
@@ -140,11 +142,13 @@ var resourceKeys = schema.ResourceKeys()
 // checkResourceAttrs reports ReasonResource when attrs holds a key other
 // than schema.ResourceKeys() or a value that is not clean, without counting:
 // the SDK face caches its verdict per resource. Values must be strings that
-// Detect finds clean (service.name=caro, service.version=1.1.0).
+// Detect finds clean (service.name=caro, service.version=1.1.0), and
+// service.version a SemVer version, as caro_version is.
 func checkResourceAttrs(attrs []schema.Attr) Reason {
 	for _, a := range attrs {
 		if !isResourceKey(a.Key) || a.Value.Type != schema.TypeString ||
-			len(a.Value.Str) > schema.MaxStringLen || Detect(a.Value.Str) != ReasonNone {
+			len(a.Value.Str) > schema.MaxStringLen || Detect(a.Value.Str) != ReasonNone ||
+			(a.Key == schema.ResourceServiceVersion && !isSemVer(a.Value.Str)) {
 			return ReasonResource
 		}
 	}
@@ -328,6 +332,9 @@ func (f *field) checkString(val *schema.Value) (Reason, bool) {
 		}
 		return ReasonEnum, false
 	}
+	if f.format == schema.FormatModelName {
+		return checkModel(val)
+	}
 	// The format check comes first because it is cheap and, for session ids
 	// and UUIDs, sufficient: a value of those exact shapes (lower-case hex
 	// and dashes) cannot match any detector. A value that fails its format
@@ -344,13 +351,15 @@ func (f *field) checkString(val *schema.Value) (Reason, bool) {
 		}
 	}
 	if f.maxLen > 0 && len(s) > f.maxLen {
-		if f.format != schema.FormatVersion && f.format != schema.FormatModelName {
+		if f.format != schema.FormatVersion {
 			return ReasonFormat, false
 		}
-		// The formats are ASCII, so cutting bytes cuts characters. A prefix
-		// can match what the whole did not (1.2.3.4567 -> 1.2.3.45), so it is
-		// checked again.
-		s = s[:f.maxLen]
+		s = shortenVersion(s, f.maxLen)
+		// A prefix can match what the whole did not (1.2.3.4567 -> 1.2.3.45),
+		// so it is checked again.
+		if !formatOK(f.format, s) {
+			return ReasonFormat, false
+		}
 		if r := Detect(s); r != ReasonNone {
 			return r, false
 		}
@@ -358,6 +367,41 @@ func (f *field) checkString(val *schema.Value) (Reason, bool) {
 		return ReasonNone, true
 	}
 	return ReasonNone, false
+}
+
+// shortenVersion cuts a SemVer version to maxLen characters: first its
+// build metadata (+...), which SemVer ignores for precedence, then the end
+// of its pre-release, and a '.' left at the end. Versions are ASCII, so
+// cutting bytes cuts characters. The caller checks the result again.
+func shortenVersion(s string, maxLen int) string {
+	if i := strings.IndexByte(s, '+'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > maxLen {
+		s = strings.TrimSuffix(s[:maxLen], ".")
+	}
+	return s
+}
+
+// checkModel records a model name as its catalog name, or as
+// schema.ModelCustom when the catalog does not have it, so that no name a
+// user made up is kept. A recorded value (a catalog name, custom) passes
+// with one map lookup. Anything else is scanned first: a model name that
+// Detect flags rejects the event like any sensitive value.
+func checkModel(val *schema.Value) (Reason, bool) {
+	s := val.Str
+	if s == schema.ModelCustom || schema.IsCatalogModel(s) {
+		return ReasonNone, false
+	}
+	if r := Detect(s); r != ReasonNone {
+		return r, false
+	}
+	m, ok := schema.CatalogModel(s)
+	if !ok {
+		m = schema.ModelCustom
+	}
+	val.Str = m
+	return ReasonNone, true
 }
 
 // formatOK is the strict shape of each string format. An unknown format
@@ -369,25 +413,9 @@ func formatOK(f schema.Format, s string) bool {
 	}
 	switch f {
 	case schema.FormatVersion:
-		if !isDigit(s[0]) {
-			return false
-		}
-		for i := 1; i < len(s); i++ {
-			if c := s[i]; !isAlnum(c) && c != '.' && c != '-' && c != '+' {
-				return false
-			}
-		}
-		return true
+		return isSemVer(s)
 	case schema.FormatModelName:
-		if !isAlnum(s[0]) {
-			return false
-		}
-		for i := 1; i < len(s); i++ {
-			if c := s[i]; !isAlnum(c) && c != '.' && c != '-' && c != '_' && c != ':' {
-				return false
-			}
-		}
-		return true
+		return s == schema.ModelCustom || schema.IsCatalogModel(s)
 	case schema.FormatSessionID:
 		return len(s) == 16 && isLowerHex(s)
 	case schema.FormatUUID:

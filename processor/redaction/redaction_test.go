@@ -1,6 +1,7 @@
 package redaction_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -41,6 +42,29 @@ func TestEveryEventWithOnlyRequiredFieldsIsAccepted(t *testing.T) {
 				t.Fatalf("Apply = %v, want none", r)
 			}
 		})
+	}
+}
+
+func TestEveryNumberFieldAcceptsBothOfItsBounds(t *testing.T) {
+	v := redaction.New()
+	for _, ev := range schema.Events() {
+		for i := range ev.Fields {
+			f := &ev.Fields[i]
+			var bounds []schema.Value
+			switch f.Type {
+			case schema.TypeInt:
+				bounds = []schema.Value{schema.Int(int64(f.Min)), schema.Int(int64(f.Max))}
+			case schema.TypeFloat:
+				bounds = []schema.Value{schema.Float(f.Min), schema.Float(f.Max)}
+			}
+			for _, b := range bounds {
+				t.Run(fmt.Sprintf("%s accepts %s at %v", ev.Name, f.Key, b.Any()), func(t *testing.T) {
+					if _, r := v.Apply(ev.Name, with(validAttrs(ev), f.Key, b)); r != redaction.ReasonNone {
+						t.Fatalf("Apply = %v, want none", r)
+					}
+				})
+			}
+		}
 	}
 }
 
@@ -88,8 +112,16 @@ func TestLegitLinesAreAcceptedInTheirField(t *testing.T) {
 			if r != redaction.ReasonNone {
 				t.Fatalf("Apply with %s=%q = %v, want none", l.section, l.value, r)
 			}
-			if got, _ := get(out, l.section); got.Str != l.value {
-				t.Errorf("%s = %q after Apply, want %q unchanged", l.section, got.Str, l.value)
+			// A model name is recorded as its catalog name, or as custom.
+			want := l.value
+			if l.section == "model_name" {
+				var ok bool
+				if want, ok = schema.CatalogModel(l.value); !ok {
+					want = schema.ModelCustom
+				}
+			}
+			if got, _ := get(out, l.section); got.Str != want {
+				t.Errorf("%s = %q after Apply, want %q", l.section, got.Str, want)
 			}
 		})
 	}
@@ -144,19 +176,24 @@ func TestApplyRejects(t *testing.T) {
 		{"a version that starts with a letter is rejected", schema.EventSessionStart, with(start, "caro_version", schema.String("v1.1.0")), redaction.ReasonFormat},
 		{"an empty version is rejected", schema.EventSessionStart, with(start, "caro_version", schema.String("")), redaction.ReasonFormat},
 		{"a version with an underscore is rejected", schema.EventSessionStart, with(start, "caro_version", schema.String("1.1.0_beta")), redaction.ReasonFormat},
-		{"a model name with a comma is rejected", schema.EventCommandGenerated, with(gen, "model_name", schema.String("qwen,llama")), redaction.ReasonFormat},
-		{"a model name with a non-ascii letter is rejected", schema.EventCommandGenerated, with(gen, "model_name", schema.String("qwén")), redaction.ReasonFormat},
-		{"a model name that starts with a dash is rejected", schema.EventCommandGenerated, with(gen, "model_name", schema.String("-qwen")), redaction.ReasonFormat},
 		{"an upper-case session id is rejected", schema.EventSessionStart, with(start, schema.KeySessionID, schema.String("0123456789ABCDEF")), redaction.ReasonFormat},
 		{"a 17-digit session id is rejected", schema.EventSessionStart, with(start, schema.KeySessionID, schema.String(validSessionID+"0")), redaction.ReasonFormat},
 		{"a uuid v1 is rejected", schema.EventCommandGenerated, with(gen, schema.KeyGenerationID, schema.String("f47ac10b-58cc-1372-a567-0e02b2c3d479")), redaction.ReasonFormat},
 		{"a uuid of the wrong variant is rejected", schema.EventCommandGenerated, with(gen, schema.KeyGenerationID, schema.String("f47ac10b-58cc-4372-c567-0e02b2c3d479")), redaction.ReasonFormat},
 		{"an upper-case uuid is rejected", schema.EventCommandGenerated, with(gen, schema.KeyGenerationID, schema.String(strings.ToUpper(validUUID))), redaction.ReasonFormat},
 		{"a secret wins over the format", schema.EventCommandGenerated, with(gen, "model_name", schema.String("ghp_"+strings.Repeat("aB3", 12))), redaction.ReasonSecret},
-		{"a long model name that is sensitive is rejected before truncation", schema.EventCommandGenerated,
+		{"a long model name that is sensitive is rejected", schema.EventCommandGenerated,
 			with(gen, "model_name", schema.String(strings.Repeat("Qwen2.5-Coder-", 5)+"example.com")), redaction.ReasonURL},
+		{"a sensitive spelling of a catalog model is rejected", schema.EventCommandGenerated,
+			with(gen, "model_name", schema.String("/home/alice/models/qwen2.5-coder:7b")), redaction.ReasonPath},
+		{"a phone number as the version is rejected", schema.EventSessionStart, with(start, "caro_version", schema.String("415-555-0132")), redaction.ReasonFormat},
+		{"a two-part version is rejected", schema.EventSessionStart, with(start, "caro_version", schema.String("1.1")), redaction.ReasonFormat},
+		{"a version with a leading zero is rejected", schema.EventSessionStart, with(start, "caro_version", schema.String("1.01.0")), redaction.ReasonFormat},
+		{"a version whose pre-release has a leading zero is rejected", schema.EventSessionStart, with(start, "caro_version", schema.String("1.1.0-beta.01")), redaction.ReasonFormat},
+		{"a long version that stays no version when shortened is rejected", schema.EventSessionStart,
+			with(start, "caro_version", schema.String("1.1.0-alpha.betaa.01x")), redaction.ReasonFormat},
 		{"a long version whose prefix is an ip is rejected", schema.EventSessionStart,
-			with(start, "caro_version", schema.String("1.1.0-beta+10.0.0.1234")), redaction.ReasonIP},
+			with(start, "caro_version", schema.String("1.1.0-rcx.10.0.0.1234")), redaction.ReasonIP},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,13 +287,16 @@ func TestTruncation(t *testing.T) {
 		in    string
 		want  string
 	}{
-		{"a 70-character model name is cut to 50", schema.EventCommandGenerated, "model_name",
-			"Qwen2.5-Coder-1.5B-Instruct-MLX-4bit-plus-some-more-words-to-be-long-x",
-			"Qwen2.5-Coder-1.5B-Instruct-MLX-4bit-plus-some-mor"},
-		{"a 50-character model name is kept", schema.EventCommandGenerated, "model_name",
-			strings.Repeat("Qwen2.5-", 6) + "xy", strings.Repeat("Qwen2.5-", 6) + "xy"},
-		{"a 25-character version is cut to 20", schema.EventSessionStart, "caro_version",
-			"1.2.0-beta.1+build.123", "1.2.0-beta.1+build.1"},
+		{"a 70-character model name outside the catalog is custom", schema.EventCommandGenerated, "model_name",
+			"Qwen2.5-Coder-1.5B-Instruct-MLX-4bit-plus-some-more-words-to-be-long-x", schema.ModelCustom},
+		{"a long version loses its build metadata first", schema.EventSessionStart, "caro_version",
+			"1.2.0-beta.1+build.123", "1.2.0-beta.1"},
+		{"a long pre-release is cut to 20", schema.EventSessionStart, "caro_version",
+			"1.2.0-nightly.20260215", "1.2.0-nightly.202602"},
+		{"a cut that would end in a dot drops the dot", schema.EventSessionStart, "caro_version",
+			"1.2.0-alpha.beta.ab.c", "1.2.0-alpha.beta.ab"},
+		{"a 20-character version is kept", schema.EventSessionStart, "caro_version",
+			"1.2.0-beta.1+build.1", "1.2.0-beta.1+build.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -150,7 +150,7 @@ func TestProcessorPassesAnAcceptedRecordUnchanged(t *testing.T) {
 func TestProcessorFiltersAnAcceptedRecord(t *testing.T) {
 	p := newPipeline(t, caroResource())
 	gen := validAttrs(mustEvent(t, schema.EventCommandGenerated))
-	gen = with(gen, "model_name", schema.String(strings.Repeat("Qwen2.5-", 8))) // 64 chars
+	gen = with(gen, "model_name", schema.String("hunter2")) // a model outside the catalog
 	kvs := append(toKVs(gen),
 		attribute.String("command", "ls -la"),
 		attribute.String("prompt", "list my files"),
@@ -178,9 +178,9 @@ func TestProcessorFiltersAnAcceptedRecord(t *testing.T) {
 			t.Errorf("next got %d attributes, want %d", len(attrs), len(gen))
 		}
 	})
-	t.Run("the model name is cut to 50 characters", func(t *testing.T) {
-		if s := attrs["model_name"].AsString(); len(s) != schema.MaxModelNameLen {
-			t.Errorf("model_name = %q (%d chars)", s, len(s))
+	t.Run("a model outside the catalog is recorded as custom", func(t *testing.T) {
+		if s := attrs["model_name"].AsString(); s != schema.ModelCustom {
+			t.Errorf("model_name = %q, want %q", s, schema.ModelCustom)
 		}
 	})
 	t.Run("the types are kept", func(t *testing.T) {
@@ -286,6 +286,12 @@ func TestProcessorChecksTheResource(t *testing.T) {
 			attribute.String("service.name", "caro"), attribute.String("service.version", "/home/alice")), false},
 		{"a number as the service version is rejected", resource.NewSchemaless(
 			attribute.Int("service.version", 1)), false},
+		{"a phone number as the service version is rejected", resource.NewSchemaless(
+			attribute.String("service.name", "caro"), attribute.String("service.version", "415-555-0132")), false},
+		{"a version with a leading zero is rejected", resource.NewSchemaless(
+			attribute.String("service.name", "caro"), attribute.String("service.version", "1.01.0")), false},
+		{"a pre-release version is accepted", resource.NewSchemaless(
+			attribute.String("service.name", "caro"), attribute.String("service.version", "1.2.0-beta.1+r42")), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,11 +3,14 @@ package caroreceiver
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
 
 	"caro.sh/telemetry/exportfile"
+	"caro.sh/telemetry/receiver/caroreceiver/internal/ratelimit"
 )
 
 // Default listen address: the loopback interface, on the port after
@@ -20,7 +23,7 @@ type Config struct {
 	// (applied to the received body and again to the decompressed one, so
 	// a gzip bomb is refused), timeouts, CORS, auth.
 	confighttp.ServerConfig `mapstructure:",squash"`
-	// RateLimit limits each client (by remote address) on every endpoint.
+	// RateLimit limits each client (by its address) on every endpoint.
 	RateLimit RateLimitConfig `mapstructure:"rate_limit"`
 	// MaxEventsPerBatch bounds the events of one POST /v1/events batch.
 	MaxEventsPerBatch int `mapstructure:"max_events_per_batch"`
@@ -38,6 +41,50 @@ type RateLimitConfig struct {
 	Burst int `mapstructure:"burst"`
 	// MaxClients bounds the clients tracked at once.
 	MaxClients int `mapstructure:"max_clients"`
+	// TrustedProxies are the load balancers and reverse proxies (CIDRs or
+	// single addresses) whose ProxyHeader names the client. A request from
+	// any other peer is keyed on its own address, whatever its headers
+	// say. Empty: none is trusted.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// ProxyHeader is the header the trusted proxies write the client's
+	// address into: x-forwarded-for (also when empty) or forwarded
+	// (RFC 7239), in any case. The other one is ignored, because a proxy
+	// passes through whichever it does not write, and there the client may
+	// put any address.
+	ProxyHeader string `mapstructure:"proxy_header"`
+}
+
+// The values of rate_limit.proxy_header.
+const (
+	proxyHeaderXFF       = "x-forwarded-for"
+	proxyHeaderForwarded = "forwarded"
+)
+
+// keyer parses the trusted proxies and the header, naming each bad entry.
+func (c RateLimitConfig) keyer() (*ratelimit.Keyer, error) {
+	var errs []error
+	header := ratelimit.XForwardedFor
+	switch {
+	case c.ProxyHeader == "", strings.EqualFold(c.ProxyHeader, proxyHeaderXFF):
+	case strings.EqualFold(c.ProxyHeader, proxyHeaderForwarded):
+		header = ratelimit.Forwarded
+	default:
+		errs = append(errs, fmt.Errorf("rate_limit.proxy_header: %q, want %q or %q",
+			c.ProxyHeader, proxyHeaderXFF, proxyHeaderForwarded))
+	}
+	trusted := make([]netip.Prefix, 0, len(c.TrustedProxies))
+	for i, s := range c.TrustedProxies {
+		p, err := ratelimit.ParseProxy(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rate_limit.trusted_proxies[%d]: %q %w", i, s, err))
+			continue
+		}
+		trusted = append(trusted, p)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return ratelimit.NewKeyer(trusted, header), nil
 }
 
 // ExportsConfig configures export files.
@@ -63,7 +110,7 @@ func createDefaultConfig() *Config {
 	srv.MaxRequestBodySize = 4 << 20 // an honest batch is a few KB; an export file a few MB
 	return &Config{
 		ServerConfig:      srv,
-		RateLimit:         RateLimitConfig{RequestsPerMinute: 60, Burst: 20, MaxClients: 10000},
+		RateLimit:         RateLimitConfig{RequestsPerMinute: 60, Burst: 20, MaxClients: 10000, ProxyHeader: proxyHeaderXFF},
 		MaxEventsPerBatch: 1000,
 		Exports: ExportsConfig{
 			MaxDecompressedBytes: exportfile.DefaultMaxBytes,
@@ -84,6 +131,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RateLimit.RequestsPerMinute > 0 && (c.RateLimit.Burst < 1 || c.RateLimit.MaxClients < 1) {
 		errs = append(errs, errors.New("rate_limit: burst and max_clients must be at least 1"))
+	}
+	if _, err := c.RateLimit.keyer(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxEventsPerBatch < 1 {
 		errs = append(errs, fmt.Errorf("max_events_per_batch: %d, want at least 1", c.MaxEventsPerBatch))

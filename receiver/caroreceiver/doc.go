@@ -41,14 +41,37 @@
 //	rate_limit.requests_per_minute  60              per client address; 0: no limit
 //	rate_limit.burst                20              requests a client may make at once
 //	rate_limit.max_clients          10000           client buckets tracked at once
+//	rate_limit.trusted_proxies      []              load balancers whose header names the client (CIDRs, addresses)
+//	rate_limit.proxy_header         x-forwarded-for  or forwarded (RFC 7239): the header the proxies write
 //	max_events_per_batch            1000            events in one POST /v1/events
 //	exports.max_decompressed_bytes  67108864        64 MiB, what one export file may inflate to
 //	exports.drop_folder             ""              the folder to poll; empty: none
 //	exports.poll_interval           10s             between two scans of the drop folder
 //	exports.settle_time             2s              a file modified since is left for the next scan
 //
-// The rate limit keys on the connection's remote address: behind a reverse
-// proxy every client shares the proxy's bucket, so limit there instead.
+// # Behind a load balancer
+//
+// The rate limit keys on the client's address. By default that is the
+// connection's remote address, so behind a load balancer every client
+// would share the balancer's bucket. List the balancers in
+// rate_limit.trusted_proxies: a request whose connection comes from one
+// of them is keyed on the client its proxy_header names, read from the
+// right (the end each proxy appends to) over the trusted proxies to the
+// first address that is not one. Entries a client wrote in front are
+// never reached, so it cannot pick another client's bucket or a fresh
+// one. A request from any other peer is keyed on that peer, its headers
+// ignored. A header that names no usable address (malformed, empty,
+// "unknown", an obfuscated identifier) keys the request on its peer; it
+// never fails the request.
+//
+// Only proxy_header is read, never the other one: a balancer passes
+// through the header it does not write, so there a client could write
+// anything. X-Forwarded-For is the default because it is what nearly every
+// balancer writes; choose forwarded, the RFC 7239 standard, for one set up
+// to write that (ratelimit.Keyer has the details).
+//
+// The client's address keys the in-memory buckets and nothing else: it is
+// not logged, stored or put into the receiver's telemetry.
 //
 // # Telemetry
 //

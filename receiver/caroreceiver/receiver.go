@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -25,6 +24,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/processor/redaction"
@@ -65,6 +67,7 @@ type caroReceiver struct {
 	next   consumer.Logs
 	v      *redaction.Validator
 	limit  *ratelimit.Limiter // nil: no limit
+	keyer  *ratelimit.Keyer   // names a request's bucket
 	obsrep *receiverhelper.ObsReport
 	now    func() time.Time
 
@@ -95,6 +98,9 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*caroR
 		return nil, err
 	}
 	if rl := cfg.RateLimit; rl.RequestsPerMinute > 0 {
+		if r.keyer, err = rl.keyer(); err != nil {
+			return nil, err
+		}
 		r.limit = ratelimit.New(rl.RequestsPerMinute, rl.Burst, rl.MaxClients, nil)
 	}
 	return r, nil
@@ -173,6 +179,8 @@ type problem struct {
 //	400 {"error": "validation_failed", "details": [...]}
 //	                                      the body is not a valid batch, or every event was rejected
 //	429 {"retry_after": S}                the client is over its rate limit (also Retry-After: S)
+//	503 {"error": "unavailable", "retry_after": S}
+//	                                      the store is away for a moment (also Retry-After: S); the client keeps the batch
 //	500 {"error": "internal"}             the pipeline failed; the client keeps the batch
 //
 // and 405 for another method, 413 for a body over the size limit.
@@ -284,11 +292,9 @@ func (r *caroReceiver) admit(w http.ResponseWriter, req *http.Request, source st
 	if r.limit == nil {
 		return true
 	}
-	host, _, err := net.SplitHostPort(req.RemoteAddr)
-	if err != nil {
-		host = req.RemoteAddr
-	}
-	ok, wait := r.limit.Allow(host)
+	// The key is the client's address: it goes into the buckets and
+	// nowhere else (no log, no metric attribute, nothing stored).
+	ok, wait := r.limit.Allow(r.keyer.Key(req.RemoteAddr, req.Header))
 	if ok {
 		return true
 	}
@@ -306,10 +312,14 @@ func (r *caroReceiver) readBody(w http.ResponseWriter, req *http.Request, source
 		return body, true
 	}
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	switch {
+	case errors.As(err, &mbe):
 		r.reply(w, source, http.StatusRequestEntityTooLarge, map[string]string{"error": "too_large"})
-	} else {
-		r.invalid(w, source, problem{Reason: "the body could not be read"})
+	default:
+		// confighttp decompresses as the body is read (and drops the
+		// Content-Encoding header): a gzip stream cut short or corrupt
+		// fails here, not before the handler.
+		r.invalid(w, source, problem{Reason: "the body could not be read or decompressed: " + err.Error()})
 	}
 	return nil, false
 }
@@ -329,11 +339,26 @@ func (r *caroReceiver) consume(ctx context.Context, b batch) error {
 // failed answers a pipeline error: 400 for a permanent one (the data will
 // never be accepted), else the spec's 500.
 func (r *caroReceiver) failed(w http.ResponseWriter, source string, err error) {
-	r.set.Logger.Warn("caro receiver: pipeline refused events", zap.String("source", source), zap.Error(err))
 	if consumererror.IsPermanent(err) {
+		r.set.Logger.Warn("caro receiver: pipeline refused events", zap.String("source", source), zap.Error(err))
 		r.invalid(w, source, problem{Reason: "the events were refused by the pipeline"})
 		return
 	}
+	// A store that is away for a moment says how long to wait (a gRPC
+	// status with RetryInfo, as the OTLP receiver reads it too). The store
+	// logs why, once per interval; a line here for every request would
+	// bury it.
+	if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable {
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok {
+				secs := max(int64(ri.GetRetryDelay().AsDuration()/time.Second), 1)
+				w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+				r.reply(w, source, http.StatusServiceUnavailable, map[string]any{"error": "unavailable", "retry_after": secs})
+				return
+			}
+		}
+	}
+	r.set.Logger.Warn("caro receiver: pipeline refused events", zap.String("source", source), zap.Error(err))
 	r.reply(w, source, http.StatusInternalServerError, map[string]string{"error": "internal"})
 }
 

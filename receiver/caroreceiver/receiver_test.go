@@ -20,7 +20,12 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exportfile"
@@ -37,6 +42,12 @@ const sid = "0123456789abcdef"
 // changes and next consumer (a sink when nil).
 func start(t *testing.T, mutate func(*Config), next consumer.Logs) (*caroReceiver, *consumertest.LogsSink) {
 	t.Helper()
+	return startWith(t, receivertest.NewNopSettings(metadata.Type), mutate, next)
+}
+
+// startWith is start with the given settings (logger, meter provider).
+func startWith(t *testing.T, set receiver.Settings, mutate func(*Config), next consumer.Logs) (*caroReceiver, *consumertest.LogsSink) {
+	t.Helper()
 	cfg := createDefaultConfig()
 	cfg.NetAddr.Endpoint = "127.0.0.1:0"
 	if mutate != nil {
@@ -46,7 +57,7 @@ func start(t *testing.T, mutate func(*Config), next consumer.Logs) (*caroReceive
 	if next == nil {
 		next = sink
 	}
-	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type), next)
+	r, err := newReceiver(cfg, set, next)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,6 +318,23 @@ func TestAPipelineFailureIsTheSpecs500(t *testing.T) {
 	r2, _ := start(t, nil, permanent)
 	if a := postEvents(t, r2, batchBody(t, payloads(t, sid, time.Now().UTC()))); a.status != 400 {
 		t.Fatalf("answer %d %v, want 400 for a permanent error", a.status, a.body)
+	}
+}
+
+// TestAStoreAwayForAMomentIs503WithRetryAfter: the store exporter marks
+// its failures Unavailable with a retry delay; the client is told to keep
+// the batch and when to come back.
+func TestAStoreAwayForAMomentIs503WithRetryAfter(t *testing.T) {
+	st, err := status.New(codes.Unavailable, "database restarting").WithDetails(
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(3 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := start(t, nil, consumertest.NewErr(fmt.Errorf("store: %w", st.Err())))
+	a := postEvents(t, r, batchBody(t, payloads(t, sid, time.Now().UTC())))
+	if a.status != 503 || a.body["error"] != "unavailable" || a.body["retry_after"] != 3.0 || a.header.Get("Retry-After") != "3" {
+		t.Fatalf("answer %d %v (Retry-After %q), want 503 {error: unavailable, retry_after: 3}",
+			a.status, a.body, a.header.Get("Retry-After"))
 	}
 }
 

@@ -76,7 +76,14 @@ func createDefaultConfig() *Config {
 	return &Config{
 		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: 10 * time.Second},
 		QueueConfig:   configoptional.None[exporterhelper.QueueBatchConfig](),
-		RetryConfig:   configretry.NewDefaultBackOffConfig(),
+		// No retry inside the request: without a queue it would hold the
+		// client's connection while the store is away (minutes); the
+		// client keeps its events and retries on the 503 instead.
+		RetryConfig: func() configretry.BackOffConfig {
+			c := configretry.NewDefaultBackOffConfig()
+			c.Enabled = false
+			return c
+		}(),
 		Retention: RetentionConfig{
 			SessionEvents: schema.SessionRetentionDays * day,
 			RawEvents:     schema.RawRetentionDays * day,

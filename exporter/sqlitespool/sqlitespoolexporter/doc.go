@@ -1,13 +1,13 @@
 // Package sqlitespoolexporter is the sqlitespool exporter of otelcol-caro:
-// the collector's store of Caro events, a SQLite file written by the same
-// code as the client's spool (package sqlitespool in Server mode), so that
-// the client and the server cannot disagree on the format.
+// the collector's end of the pipeline, which keeps Caro's events in the
+// collector's store (package store: one typed column per schema field, in
+// a SQLite file or in a PostgreSQL database that replicas share).
 //
 // # In the pipeline
 //
 // Logs only, at the end of a pipeline, after caro_redaction:
 //
-//	otlp, caro ─▶ memory_limiter ─▶ caro_redaction ─▶ sqlitespool ─▶ caro.db (and export files)
+//	otlp, caro ─▶ memory_limiter ─▶ caro_redaction ─▶ sqlitespool ─▶ store (and export files)
 //
 // In: log records. Each is validated again with the redaction Validator,
 // so a pipeline that forgot caro_redaction still stores nothing else; a
@@ -16,31 +16,34 @@
 // the store; a record without one gets the name-based UUID of its payload
 // (event.NameBasedUID), so a batch or an export file sent twice is stored
 // once. The event's time is its Timestamp, else its ObservedTimestamp,
-// else the arrival. Out: one transaction per batch, in which Server mode
-// ignores duplicates, applies the per-class retention, carries out
-// deletion.request events and refuses events they cover. A background
-// goroutine purges on schedule (an idle store forgets on time too) and,
+// else the arrival. Out: store.Append, whose group commit shares one
+// transaction between concurrent batches and answers each once it is
+// durable; the store ignores duplicates, refuses what is past its
+// class's retention, carries out deletion.request events and refuses
+// events they cover. A store failure is returned as Unavailable with a
+// 2 s retry delay, which the receivers answer 503 with Retry-After. A
+// background goroutine runs retention (and the size cap) on schedule (an idle store forgets on time too) and,
 // when export.directory is set, writes the spec's air-gapped export files
 // (package exportfile) of the events not yet exported, for a site
 // collector with no egress; each file is written under a temporary name
-// and renamed when complete. pushLogs may run on several goroutines; the
-// Spool serializes its writes.
+// and renamed when complete. pushLogs may run on several goroutines.
 //
 // # Configuration
 //
 // The keys and their defaults (see Config):
 //
-//	path                      (required)  the SQLite file (0600, its folder 0700)
+//	path                      ""          the SQLite file (0600, its folder 0700); or:
+//	postgres.dsn              ""          a PostgreSQL store (${env:CARO_POSTGRES_DSN}); one of the two
 //	max_size_mib              0           cap on the file; 0: none (retention bounds it)
 //	retention.session_events  720h        session.start, session.end (spec: 30 days)
 //	retention.raw_events      2160h       command and safety events (spec: 90 days)
 //	retention.error_events    4320h       error.occurred (spec: 180 days)
-//	purge_interval            1m          the least time between two retention purges
+//	purge_interval            1m          how often retention and the cap run
 //	export.directory          ""          export files go here; empty: no exports
 //	export.interval           24h         between two exports
 //	export.max_events         50000       per file; more events make more files
 //	timeout                   10s         exporterhelper's, per batch
-//	retry_on_failure          enabled     exporterhelper's: 5s initial, 30s max interval, 5m in all
+//	retry_on_failure          disabled    no retry inside the request: the client retries on the 503
 //	sending_queue             off         exporterhelper's queue
 //
 // The queue is off so that a receiver answers only once the store has

@@ -13,6 +13,7 @@ import (
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exportfile"
+	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/store"
 )
 
@@ -78,7 +79,7 @@ func (e *spoolExporter) writeFile(evs []store.Event, now time.Time, seq int) (st
 		}
 		payloads[i] = p
 	}
-	env, err := exportfile.Build(payloads, e.version, now)
+	env, err := exportfile.Build(payloads, caroVersionOf(evs), now)
 	if err != nil {
 		return "", err
 	}
@@ -115,4 +116,51 @@ func (e *spoolExporter) writeFile(evs []store.Event, now time.Time, seq int) (st
 		}
 		return name, nil
 	}
+}
+
+// unknownCaroVersion is the caro_version of an export whose events cannot
+// be tied to one caro release.
+const unknownCaroVersion = "unknown"
+
+// caroVersionOf is the caro_version of an export of evs. The envelope's
+// caro_version names the caro that recorded the events (a central
+// receiver makes it their service.version), and a collector is not caro:
+// its own version would claim every event for a release that never
+// existed. Only session.start carries caro_version, so an export names a
+// version only when every event of it belongs to a session whose
+// session.start is in the same file, all of one version; else
+// unknownCaroVersion (each session.start still carries its own).
+func caroVersionOf(evs []store.Event) string {
+	started := make(map[string]string) // session id -> caro_version of its session.start
+	for i := range evs {
+		if evs[i].Name != schema.EventSessionStart {
+			continue
+		}
+		sid, v := attrString(&evs[i], schema.KeySessionID), attrString(&evs[i], schema.KeyCaroVersion)
+		if prev, ok := started[sid]; ok && prev != v {
+			return unknownCaroVersion // a day's session id, sessions of two releases
+		}
+		started[sid] = v
+	}
+	version := ""
+	for i := range evs {
+		v, ok := started[attrString(&evs[i], schema.KeySessionID)]
+		if !ok || v == "" || version != "" && v != version {
+			return unknownCaroVersion
+		}
+		version = v
+	}
+	if version == "" {
+		return unknownCaroVersion
+	}
+	return version
+}
+
+func attrString(ev *store.Event, key string) string {
+	for _, a := range ev.Attrs {
+		if a.Key == key && a.Value.Type == schema.TypeString {
+			return a.Value.Str
+		}
+	}
+	return ""
 }

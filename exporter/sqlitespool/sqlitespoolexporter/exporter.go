@@ -13,6 +13,10 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/event/pdataconv"
@@ -46,24 +50,25 @@ const (
 // pushLogs may run on several goroutines (concurrent requests, or a
 // sending queue with several consumers).
 type spoolExporter struct {
-	cfg     *Config
-	logger  *zap.Logger
-	version string
-	v       *redaction.Validator
+	cfg    *Config
+	logger *zap.Logger
+	v      *redaction.Validator
 
 	events  metric.Int64Counter
 	deleted metric.Int64Counter
 	files   metric.Int64Counter
 
-	mu    sync.Mutex // guards spool across start and shutdown
+	mu    sync.Mutex // guards spool across start, reopen and shutdown
 	spool *store.Store
 	stop  chan struct{}
 	done  chan struct{}
+
+	failures failureLog
 }
 
 func newSpoolExporter(cfg *Config, set exporter.Settings) (*spoolExporter, error) {
 	meter := set.MeterProvider.Meter(metadata.ScopeName)
-	e := &spoolExporter{cfg: cfg, logger: set.Logger, version: set.BuildInfo.Version, v: redaction.New()}
+	e := &spoolExporter{cfg: cfg, logger: set.Logger, v: redaction.New()}
 	var err error
 	if e.events, err = meter.Int64Counter(metadata.MetricEvents, metric.WithUnit("{event}"),
 		metric.WithDescription("Events the exporter received, by outcome.")); err != nil {
@@ -77,24 +82,13 @@ func newSpoolExporter(cfg *Config, set exporter.Settings) (*spoolExporter, error
 		metric.WithDescription("Air-gapped export files written.")); err != nil {
 		return nil, err
 	}
-	if e.version == "" {
-		e.version = "0.0.0-dev"
-	}
 	return e, nil
 }
 
 func (e *spoolExporter) start(ctx context.Context, _ component.Host) error {
-	sp, err := store.Open(ctx, store.Options{
-		Path:      e.cfg.Path,
-		DSN:       string(e.cfg.Postgres.DSN),
-		MaxBytes:  e.cfg.MaxSizeMiB << 20,
-		Retention: e.cfg.retentionByEvent(),
-	})
+	sp, err := e.open(ctx)
 	if err != nil {
-		return fmt.Errorf("sqlitespool exporter: %w", err)
-	}
-	if m := sp.Migrated(); m != "" {
-		e.logger.Info(m, zap.String("store", sp.Where()))
+		return err
 	}
 	e.mu.Lock()
 	e.spool = sp
@@ -102,6 +96,52 @@ func (e *spoolExporter) start(ctx context.Context, _ component.Host) error {
 	e.mu.Unlock()
 	go e.maintain()
 	return nil
+}
+
+// open opens the configured store.
+func (e *spoolExporter) open(ctx context.Context) (*store.Store, error) {
+	sp, err := store.Open(ctx, store.Options{
+		Path:      e.cfg.Path,
+		DSN:       string(e.cfg.Postgres.DSN),
+		MaxBytes:  e.cfg.MaxSizeMiB << 20,
+		Retention: e.cfg.retentionByEvent(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlitespool exporter: %w", err)
+	}
+	if m := sp.Migrated(); m != "" {
+		e.logger.Info(m, zap.String("store", sp.Where()))
+	}
+	return sp, nil
+}
+
+// current is the store in use (nil before start and after shutdown).
+func (e *spoolExporter) current() *store.Store {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.spool
+}
+
+// reopen replaces a store whose file is gone (its folder was deleted
+// under the running collector) by a new one at its path, once however
+// many requests met the loss; their clients send again into the new one.
+func (e *spoolExporter) reopen(gone *store.Store) {
+	e.mu.Lock()
+	if e.spool != gone { // done by another request, or shut down
+		e.mu.Unlock()
+		return
+	}
+	sp, err := e.open(context.Background())
+	if err != nil {
+		e.mu.Unlock()
+		e.logger.Warn("the store's file was removed and a new one cannot be made; retrying with the next batch", zap.Error(err))
+		return
+	}
+	e.spool = sp
+	e.mu.Unlock()
+	e.logger.Warn("the store's file was removed while open: a new, empty store was created at its path; "+
+		"batches refused meanwhile are sent again by their clients", zap.String("store", sp.Where()))
+	_ = gone.Close()
 }
 
 // maintain runs the retention purge every purge interval, so that an idle
@@ -121,7 +161,11 @@ func (e *spoolExporter) maintain() {
 		case <-e.stop:
 			return
 		case <-purge.C:
-			if n, err := e.spool.Maintain(context.Background()); err != nil {
+			sp := e.current()
+			if sp == nil {
+				continue
+			}
+			if n, err := sp.Maintain(context.Background()); err != nil {
 				e.logger.Warn("retention purge failed", zap.Error(err))
 			} else if n > 0 {
 				e.deleted.Add(context.Background(), int64(n), metric.WithAttributes(attribute.String("reason", "retention")))
@@ -136,15 +180,16 @@ func (e *spoolExporter) maintain() {
 
 func (e *spoolExporter) shutdown(context.Context) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.spool == nil {
+	sp, stop, done := e.spool, e.stop, e.done
+	e.spool = nil
+	e.mu.Unlock()
+	if sp == nil {
 		return nil
 	}
-	close(e.stop)
-	<-e.done
-	err := e.spool.Close()
-	e.spool = nil
-	return err
+	// maintain takes e.mu too: wait for it with the lock released.
+	close(stop)
+	<-done
+	return sp.Close()
 }
 
 // pushLogs validates and converts every record and appends the batch.
@@ -173,16 +218,19 @@ func (e *spoolExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	e.mu.Lock()
-	sp := e.spool
-	e.mu.Unlock()
+	sp := e.current()
 	if sp == nil {
 		return errNotStarted
 	}
 	res, err := sp.Append(ctx, evs)
 	if err != nil {
-		return fmt.Errorf("store %d events: %w", len(evs), err)
+		e.failures.refused(e.logger, len(evs), err, time.Now())
+		if errors.Is(err, store.ErrGone) {
+			e.reopen(sp)
+		}
+		return unavailable(fmt.Errorf("store %d events: %w", len(evs), err))
 	}
+	e.failures.stored(e.logger)
 	e.count(ctx, outcomeStored, res.Stored)
 	e.count(ctx, outcomeDuplicate, res.Duplicates)
 	e.count(ctx, outcomeRefusedDeleted, res.RefusedDeleted)
@@ -231,5 +279,68 @@ func (e *spoolExporter) event(lr plog.LogRecord, now time.Time, buf *[]schema.At
 
 func cloneAttrs(a []schema.Attr) []schema.Attr { return append([]schema.Attr(nil), a...) }
 
+// failureInterval is the least time between two log lines about the
+// store refusing batches: a store that is away refuses every request, and
+// a line per request would bury the one that says why.
+const failureInterval = 10 * time.Second
+
+// failureLog says that the store refuses batches at most once per
+// failureInterval, with how many it refused since its last line, and once
+// when it stores again.
+type failureLog struct {
+	mu              sync.Mutex
+	last            time.Time // of the last line; zero: the store is fine
+	batches, events int       // refused since the last line
+}
+
+// refused counts a batch the store refused, and logs when the interval
+// since the last line has passed.
+func (f *failureLog) refused(logger *zap.Logger, events int, err error, now time.Time) {
+	f.mu.Lock()
+	f.batches++
+	f.events += events
+	if !f.last.IsZero() && now.Sub(f.last) < failureInterval {
+		f.mu.Unlock()
+		return
+	}
+	batches, evs := f.batches, f.events
+	f.batches, f.events, f.last = 0, 0, now
+	f.mu.Unlock()
+	logger.Warn("the store refuses batches; their clients keep them and send them again",
+		zap.Int("batches", batches), zap.Int("events", evs), zap.Duration("next_report_in", failureInterval), zap.Error(err))
+}
+
+// stored notes a batch stored: after refusals, it says the store is back.
+func (f *failureLog) stored(logger *zap.Logger) {
+	f.mu.Lock()
+	if f.last.IsZero() {
+		f.mu.Unlock()
+		return
+	}
+	batches, evs := f.batches, f.events
+	f.batches, f.events, f.last = 0, 0, time.Time{}
+	f.mu.Unlock()
+	logger.Info("the store takes batches again", zap.Int("refused_since_last_report", batches), zap.Int("events", evs))
+}
+
 // errNotStarted is returned by writeExports before start or after shutdown.
 var errNotStarted = errors.New("sqlitespool exporter is not running")
+
+// retryDelay is what a client is told to wait when the store cannot take
+// its events (the database restarting, the disk full): long enough to let
+// it recover, short enough that no client gives up.
+const retryDelay = 2 * time.Second
+
+// unavailable marks a store failure as transient, with retryDelay: the
+// OTLP receiver answers it 503 with Retry-After (the OTLP specification's
+// throttling), the caro receiver 503 with retry_after, and a client keeps
+// its events and sends them again. No store failure is permanent: the
+// events were valid, only the store was not there.
+func unavailable(err error) error {
+	st, derr := status.New(codes.Unavailable, err.Error()).WithDetails(
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(retryDelay)})
+	if derr != nil {
+		return err
+	}
+	return st.Err()
+}

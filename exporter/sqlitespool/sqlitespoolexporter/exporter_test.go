@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -233,5 +234,72 @@ func TestScheduledExportsRoundTrip(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("%d entries in the folder, want the 2 files and no temporary", len(entries))
+	}
+}
+
+// An export the collector writes names the caro version that recorded its
+// events, which only session.start carries: the one version of the
+// sessions every event of the file belongs to, and "unknown" when the file
+// cannot tell (a session that started in an earlier file, sessions of two
+// versions). Never the collector's own version.
+func TestExportsNameTheCaroVersionOfTheirEvents(t *testing.T) {
+	const other = "fedcba9876543210"
+	withVersion := func(recs []plogtest.Record, v string) []plogtest.Record {
+		for i := range recs {
+			for j := range recs[i].Attrs {
+				if recs[i].Attrs[j].Key == "caro_version" {
+					recs[i].Attrs[j].Value = schema.String(v)
+				}
+			}
+		}
+		return recs
+	}
+	now := time.Now().UTC()
+	tests := []struct {
+		name      string
+		recs      []plogtest.Record
+		maxEvents int
+		want      []string // each file's caro_version
+	}{
+		{"one session: its version", withVersion(plogtest.Session(sid, now, 1), "1.1.7"), 100, []string{"1.1.7"}},
+		{"two sessions of one version: that version",
+			append(withVersion(plogtest.Session(sid, now, 1), "1.1.7"), withVersion(plogtest.Session(other, now, 10), "1.1.7")...),
+			100, []string{"1.1.7"}},
+		{"sessions of two versions: unknown",
+			append(withVersion(plogtest.Session(sid, now, 1), "1.1.7"), withVersion(plogtest.Session(other, now, 10), "1.2.0")...),
+			100, []string{"unknown"}},
+		{"a file without its events' session.start: unknown", withVersion(plogtest.Session(sid, now, 1), "1.1.7"), 4,
+			[]string{"1.1.7", "unknown"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "exports")
+			_, e, _ := running(t, func(c *Config) {
+				c.Export = ExportConfig{Directory: dir, Interval: time.Hour, MaxEvents: tt.maxEvents}
+			})
+			if err := e.pushLogs(ctx, plogtest.Logs(tt.recs...)); err != nil {
+				t.Fatal(err)
+			}
+			files, err := e.writeExports(ctx, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, name := range files {
+				f, err := os.Open(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				env, err := exportfile.Read(f, 0)
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, env.CaroVersion)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("caro_version of the files = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -1,7 +1,8 @@
 // Package ratelimit is the caro receiver's per-client rate limit: one token
-// bucket per client key (the remote address), with a bounded number of
-// buckets so that a flood of distinct clients cannot grow memory without
-// limit.
+// bucket per client key, with a bounded number of buckets so that a flood
+// of distinct clients cannot grow memory without limit (Limiter), and the
+// key itself, the client's address: the connection's, or behind trusted
+// proxies the one they forward (Keyer).
 package ratelimit
 
 import (

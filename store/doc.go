@@ -1,0 +1,52 @@
+// Package store is the collector's store of Caro events: what otelcol-caro
+// keeps (through its sqlitespool exporter) and what caro-insights reads.
+//
+// # The table
+//
+// One row per event, one typed column per schema field (Fields, derived
+// from package schema: a field added there is a column here, added on the
+// next Open), named by ColumnName (platform.os is platform_os), plus the
+// fixed columns uid (log.record.uid, the dedup key), event_type,
+// event_time, received_at, expires_on, exported_at and export_id. No JSON
+// is parsed on the read path: a metric reads columns.
+//
+// # Two backends
+//
+// A SQLite file (modernc.org/sqlite, WAL, one writer connection) for one
+// collector; a PostgreSQL database (pgx) that any number of collector
+// replicas share. Dialect isolates what their SQL does differently, for
+// the store and for readers.
+//
+// # Writes
+//
+// Append takes the events of one request. Concurrent Appends share one
+// transaction (group commit): a writer takes every request waiting, stores
+// their events together, commits, and only then answers each, so that an
+// acknowledged event survives the process being killed, and many requests
+// pay for one commit. In one transaction, a batch's deletion requests are
+// applied first (their sessions' events deleted, a tombstone kept), then
+// the events that no tombstone covers are inserted, a uid already stored
+// being a duplicate (ON CONFLICT DO NOTHING). Events past their retention
+// are refused before they are written.
+//
+// In PostgreSQL, inserts take a shared advisory lock and deletions an
+// exclusive one, so that a deletion received by one replica cannot miss an
+// event another replica is inserting at that moment; rows go in by COPY
+// into a temporary table, then one INSERT ... SELECT.
+//
+// # Retention
+//
+// Each row's expires_on is the day after its time plus its type's
+// retention. Maintain, on the collector's timer (never inside an Append),
+// drops what has expired: PostgreSQL drops whole daily partitions (the
+// table is partitioned by expires_on), SQLite deletes by type and time and
+// enforces its optional size cap. Tombstones outlive every event they
+// could refuse, then go.
+//
+// # Migration
+//
+// A SQLite store of the first layout (one JSON payload column, written by
+// the client spool's server mode) is rewritten into typed columns when it
+// is opened, in one transaction, keeping every event's uid, times and
+// export mark, and the tombstones.
+package store
