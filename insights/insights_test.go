@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/internal/pgtest"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/store"
 )
@@ -24,13 +25,15 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // stores are the databases that every test over the fixed event set runs
-// on, each opening a new empty store for its test. A PostgreSQL run is one
-// more line: {"postgres", func(t testing.TB) store.Options { return store.Options{DSN: pgtest.Start(t).DSN()} }}.
+// on, each opening a new empty store for its test: a SQLite file, and a
+// throw-away PostgreSQL server (skipped without PostgreSQL, except under
+// CI=true).
 var stores = []struct {
 	name string
 	opts func(t testing.TB) store.Options
 }{
 	{"sqlite", func(t testing.TB) store.Options { return store.Options{Path: filepath.Join(t.TempDir(), "store.db")} }},
+	{"postgres", func(t testing.TB) store.Options { return store.Options{DSN: pgtest.Start(t).DSN()} }},
 }
 
 // eachStore runs f on every store of stores, loaded with
