@@ -2,12 +2,10 @@ package insights
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,20 +15,28 @@ import (
 
 var (
 	benchSessions  = flag.Int("bench.sessions", 20000, "sessions of BenchmarkWeekly's store (5.1 events each)")
-	benchStorePath = flag.String("bench.store", "", "BenchmarkWeekly's SQLite store: built there if missing, "+
-		"else reused (it must hold -bench.sessions sessions); default a temporary file")
+	benchStorePath = flag.String("bench.store", "", "BenchmarkWeekly's store, a SQLite file or a postgres:// DSN: "+
+		"built if empty, else reused (it must hold -bench.sessions sessions); default a temporary SQLite file")
 )
 
 // benchBatch is how many events one Append of benchStore carries: the
 // store commits each in one transaction.
 const benchBatch = 50000
 
-// benchStore fills the store at path with sessions over the 14 days of
+// benchOptions are the store options of -bench.store.
+func benchOptions(where string) store.Options {
+	if strings.HasPrefix(where, "postgres://") || strings.HasPrefix(where, "postgresql://") {
+		return store.Options{DSN: where, Now: func() time.Time { return now }}
+	}
+	return store.Options{Path: where, Now: func() time.Time { return now }}
+}
+
+// benchStore fills the store at where with sessions over the 14 days of
 // 2026-W46 and W47, in time order as a collector receives them: each a
 // start, two generations (one executed, a fifth of those modified), an
 // end, and an error every tenth session. It returns the event count, and
 // how long the build took (0 when the store was there already).
-func benchStore(b *testing.B, path string, sessions int) (int, time.Duration) {
+func benchStore(b *testing.B, where string, sessions int) (int, time.Duration) {
 	b.Helper()
 	ctx := context.Background()
 	want := 0
@@ -40,17 +46,19 @@ func benchStore(b *testing.B, path string, sessions int) (int, time.Duration) {
 			want++
 		}
 	}
-	if _, err := os.Stat(path); err == nil {
-		return want, 0
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		b.Fatal(err)
-	}
 	start := time.Now()
-	s, err := store.Open(ctx, store.Options{Path: path, Now: func() time.Time { return now }})
+	s, err := store.Open(ctx, benchOptions(where))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	var stored int
+	if err := s.DB().QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&stored); err != nil {
+		b.Fatal(err)
+	}
+	if stored > 0 {
+		return want, 0
+	}
 	// One goroutine appends while this one builds the next batch.
 	batches := make(chan []store.Event, 1)
 	done := make(chan error, 1)
@@ -158,13 +166,15 @@ func benchStore(b *testing.B, path string, sessions int) (int, time.Duration) {
 // -bench.sessions sessions (20,000: 102,000 events) read from raw events.
 // It reports the events and how long building the store took (build-s).
 func BenchmarkWeekly(b *testing.B) {
-	path := *benchStorePath
-	if path == "" {
-		path = filepath.Join(b.TempDir(), "bench.db")
+	where := *benchStorePath
+	if where == "" {
+		where = filepath.Join(b.TempDir(), "bench.db")
 	}
-	n, built := benchStore(b, path, *benchSessions)
+	n, built := benchStore(b, where, *benchSessions)
 	ctx := context.Background()
-	s, err := store.Open(ctx, store.Options{Path: path, MustExist: true, Now: func() time.Time { return now }})
+	opts := benchOptions(where)
+	opts.MustExist = true
+	s, err := store.Open(ctx, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -187,4 +197,41 @@ func BenchmarkWeekly(b *testing.B) {
 	if built > 0 {
 		b.ReportMetric(built.Seconds(), "build-s")
 	}
+}
+
+// BenchmarkWeeklyRolledUp is the review of the same weeks once Rollup has
+// written them, as when it runs daily: the review reads daily_metrics
+// only. It builds its own temporary store (never -bench.store, which
+// Rollup would change) and reports how long Rollup took (rollup-s).
+func BenchmarkWeeklyRolledUp(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	n, _ := benchStore(b, path, *benchSessions)
+	ctx := context.Background()
+	s, err := store.Open(ctx, benchOptions(path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	res, err := Rollup(ctx, s, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(res.Days) != 14 {
+		b.Fatalf("rolled up %d days, want the 14 of the two weeks", len(res.Days))
+	}
+	rolled := time.Since(start)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := Weekly(ctx, s, "2026-W47")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.ThisWeek.RolledUpDays != 7 || r.LastWeek.RolledUpDays != 7 {
+			b.Fatalf("read %d and %d rolled-up days, want 7 and 7", r.ThisWeek.RolledUpDays, r.LastWeek.RolledUpDays)
+		}
+	}
+	b.ReportMetric(float64(n), "events")
+	b.ReportMetric(rolled.Seconds(), "rollup-s")
 }

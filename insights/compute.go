@@ -82,25 +82,32 @@ func windowRows(ctx context.Context, s *store.Store, from, to time.Time) ([]Row,
 		return nil, Report{}, fmt.Errorf("empty window %s to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
 	}
 	rep := Report{From: from, To: to, Days: int(to.Sub(from).Hours() / 24)}
-	agg, rolled, err := aggregateRows(ctx, s, from, to)
+	agg, err := aggregateRows(ctx, s, from, to)
 	if err != nil {
 		return nil, rep, err
 	}
-	facts, err := rawFacts(ctx, s, from, to)
+	rep.RolledUpDays = len(agg.rolled)
+	rows := agg.rows
+	// Raw events only for the days after the last rolled-up one: a review
+	// of weeks that Rollup has written reads no raw event.
+	rawFrom := from
+	if !agg.settled.IsZero() && !agg.settled.Before(rawFrom) {
+		rawFrom = agg.settled.AddDate(0, 0, 1)
+	}
+	if !rawFrom.Before(to) {
+		return rows, rep, nil
+	}
+	facts, err := rawFacts(ctx, s, rawFrom, to)
 	if err != nil {
 		return nil, rep, err
 	}
 	byDay := map[string][]fact{}
 	for _, f := range facts {
-		if !rolled[f.Day] {
-			byDay[f.Day] = append(byDay[f.Day], f)
-		}
+		byDay[f.Day] = append(byDay[f.Day], f)
 	}
-	rows := agg
 	for day, fs := range byDay {
 		rows = append(rows, dayRows(day, fs)...)
 	}
-	rep.RolledUpDays = len(rolled)
 	return rows, rep, nil
 }
 

@@ -1,6 +1,8 @@
 package insights
 
 import (
+	"context"
+	"database/sql"
 	"regexp"
 	"strconv"
 
@@ -54,4 +56,34 @@ func tableExistsSQL(d store.Dialect, table string) string {
 		return "SELECT to_regclass('" + table + "') IS NOT NULL"
 	}
 	return "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '" + table + "'"
+}
+
+// queryFacts runs the facts query q. PostgreSQL's JIT compiler, on by
+// default, would compile its plan (each scan covers every daily partition
+// of the table, a few hundred) for minutes before running it for seconds:
+// the query runs in a read-only transaction with JIT off. SQLite runs it
+// as is (a transaction of the store's connection would take its write
+// lock). The caller closes the rows with done.
+func queryFacts(ctx context.Context, s *store.Store, q string, args ...any) (rows *sql.Rows, done func(), err error) {
+	if s.Dialect().Name() != "postgres" {
+		rows, err := s.DB().QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rows, func() { rows.Close() }, nil
+	}
+	tx, err := s.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := tx.ExecContext(ctx, "SET LOCAL jit = off"); err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	rows, err = tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	return rows, func() { rows.Close(); tx.Rollback() }, nil
 }

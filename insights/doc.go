@@ -1,17 +1,26 @@
 // Package insights computes the spec's metrics (METRICS THAT MATTER) and
 // the Weekly Beta Review (FEEDBACK LOOP) from the events the collector
-// stored with package sqlitespool.
+// stored with package store: a SQLite file or a PostgreSQL database, read
+// through the *store.Store that opened it.
 //
 // # Data flow
 //
 // Every metric is defined once, in Defs, as a ratio (or a percentile) of
 // "facts": counts that SQL takes from the events table (facts.go, the only
-// SQL over raw events). The facts of one UTC day become that day's metric
+// SQL over raw events). That SQL reads the store's typed columns (one per
+// schema field, named by store.ColumnName) and is written once for both
+// databases: what differs between them is in store.Dialect and
+// dialect.go. The facts of one UTC day become that day's metric
 // rows (Row: day, metric, segment, value, numerator, denominator); the rows
 // of the days of a window are summed into a Report. A day is read either
-// from raw events or, once Rollup has written it, from the daily_metrics
+// from raw events or, once Rollup has passed it, from the daily_metrics
 // table, never both: the rows are the same either way, so a review of a
 // past week gives the same figures after retention purged its raw events.
+// Every day up to the last rolled-up one is read from daily_metrics (one
+// without rows there had no events when Rollup passed it), and raw events
+// only after it: a review of rolled-up weeks reads a few hundred rows,
+// where one over raw events reads every event of both weeks, a join and a
+// sort each (BenchmarkWeekly).
 //
 // # Definitions
 //
@@ -106,10 +115,11 @@
 // Rollup writes, for each complete UTC day (before the clock's day) with raw
 // events after the last rolled-up day, every metric row of the day into
 // daily_metrics, plus a marker row (metric "_rolled_up"), in one
-// transaction. It never rewrites a rolled-up day: a day whose raw events were partly purged (session
-// events go after 30 days, errors after 180) must keep the figures of when
-// it was complete. Events that arrive for a day after its rollup are not
-// counted. Rollup is idempotent: a second run writes nothing. Run it daily
+// transaction. It never rewrites a rolled-up day: a day whose raw events
+// were partly purged (session events go after 30 days, errors after 180)
+// must keep the figures of when it was complete. Events that arrive for a
+// day after its rollup are not counted, by Rollup or by reviews. Rollup is
+// idempotent: a second run writes nothing. Run it daily
 // (cron, or after the collector's retention purge is due), well within the
 // shortest raw retention (30 days for session events): a day purged before
 // it was rolled up is lost to the aggregates.

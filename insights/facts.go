@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"caro.sh/telemetry/schema"
@@ -11,8 +12,9 @@ import (
 )
 
 // fact is a count of events of one kind on one UTC day, with the
-// dimensions of its segment. For a distribution (sample true), V is the
-// observed value and N how many times it was observed.
+// dimensions of its segment (Arch and Shell for sessions only: no other
+// fact is split by them). For a distribution, V is the observed value and
+// N how many times it was observed.
 type fact struct {
 	Day     string
 	Name    string
@@ -47,110 +49,138 @@ const (
 	factFeature  = "feature"
 )
 
-// factsTemplate is the one SQL over raw events. ?1 and ?2 bound event_time
-// to the window [from, to). sess gives every session_id its dimensions.
-// Every event field it reads is an @alias of factFields, read from the
-// events table aliased e; factsSQL is the template with the aliases
-// expanded.
+// factsTemplate is the one SQL over raw events, for both databases. {1}
+// and {2} bound event_time to the window [from, to); every event field it
+// reads is an @alias of factFields, read from the events table aliased e
+// (render). It is shaped for stores of millions of events, where its cost
+// is a join and a sort per event: it reads each event type as a range of
+// the index on (event_type, event_time), joins each event to its session
+// once, and groups the events of each type on every column that its facts
+// read (the "atoms"), so that each fact sums a few atoms instead of
+// reading events again. A session's dimensions travel packed, os|run and
+// arch|shell, which makes each join and sort cheaper than three or five
+// columns would (rawFacts unpacks them).
+//
+//   - sess gives every session_id its configured backend and dimensions;
+//   - unmodified holds the generations executed unmodified (from the
+//     window's start on: an execution follows its generation);
+//   - starts, gen, execs, ends and errs are the atoms of one event type;
+//     arch and shell are read for sessions only, since no other fact is
+//     split by them;
+//   - a run's features (the decision framework's "feature unused") are its
+//     configured choices (session.start) and how it ran its command
+//     (command.executed), one text per event, which splitFeatures splits;
+//   - blocks are the blocks, each with the backend that generated the
+//     blocked command (blocked_gen), else its session's;
+//   - active is every (day, session_id) that has an event.
 const factsTemplate = `
 WITH sess AS MATERIALIZED (
-	SELECT session_id AS sid,
+	SELECT e.session_id AS sid,
 		coalesce(max(@primary), 'unknown') AS backend,
-		coalesce(max(@os), 'unknown') AS os,
-		coalesce(max(@arch), 'unknown') AS arch,
-		coalesce(max(@shell), 'unknown') AS shell,
-		CASE WHEN max(CASE WHEN @first_run THEN 1 ELSE 0 END) = 1 THEN 'first' ELSE 'returning' END AS run
-	FROM events e WHERE event_type = 'session.start' AND event_time >= {1} AND event_time < {2}
-	GROUP BY session_id
-),
--- Every field a metric reads, extracted once per event: gid the
--- generation, b2 the backend_used of a generation or the backend of an
--- error, v a generation's inference time or a session's TTFC, cat a
--- block's risk level, an error's category or a generation's model, f1
--- blocked / retried / inference error, f2 overridden / executed.
-ev AS MATERIALIZED (
-	SELECT {day} AS day, e.event_type AS type, e.session_id AS sid,
-		coalesce(s.backend, 'unknown') AS backend, coalesce(s.os, 'unknown') AS os,
-		coalesce(s.arch, 'unknown') AS arch, coalesce(s.shell, 'unknown') AS shell,
-		coalesce(s.run, 'unknown') AS run,
-		CASE WHEN e.event_type IN ('command.generated', 'safety.triggered')
-			THEN @generation END AS gid,
-		CASE e.event_type WHEN 'command.generated' THEN @backend_used
-			WHEN 'error.occurred' THEN @error_backend END AS b2,
-		CASE e.event_type WHEN 'command.generated' THEN @inference_ms
-			WHEN 'session.end' THEN @ttfc_ms END AS v,
-		CASE e.event_type WHEN 'safety.triggered' THEN 'risk_level=' || @risk_level
-			WHEN 'error.occurred' THEN 'category=' || @error_category
-			WHEN 'command.generated' THEN 'model_name=' || @model_name END AS cat,
-		CASE e.event_type WHEN 'safety.triggered' THEN @action = 'blocked'
-			WHEN 'session.end' THEN coalesce(@retries, 0) > 0
-			WHEN 'error.occurred' THEN @component = 'inference' END AS f1,
-		CASE e.event_type WHEN 'safety.triggered' THEN coalesce(@override, false)
-			WHEN 'session.end' THEN @executed > 0 END AS f2
-	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
-	WHERE e.event_type IN ('session.start', 'command.generated', 'command.executed', 'safety.triggered',
-			'error.occurred', 'session.end')
-		AND e.event_time >= {1} AND e.event_time < {2}
-),
-gen AS MATERIALIZED (
-	SELECT day, gid, b2 AS used, v AS ms, cat AS model, os, arch, shell, run FROM ev WHERE type = 'command.generated'
+		coalesce(max(@os), 'unknown') || '|' ||
+			CASE WHEN max(CASE WHEN @first_run THEN 1 ELSE 0 END) = 1 THEN 'first' ELSE 'returning' END AS osrun,
+		coalesce(max(@arch), 'unknown') || '|' || coalesce(max(@shell), 'unknown') AS archshell
+	FROM events e WHERE e.event_type = 'session.start' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY e.session_id
 ),
 unmodified AS MATERIALIZED (
 	SELECT DISTINCT @generation AS gid FROM events e
-	WHERE event_type = 'command.executed' AND event_time >= {1}
-		AND @modified = false
+	WHERE e.event_type = 'command.executed' AND e.event_time >= {1} AND @modified = false
+),
+starts AS MATERIALIZED (
+	SELECT {day} AS day, s.backend, s.osrun, s.archshell,
+		'backend:' || coalesce(@primary, '') || ' safety_level:' || coalesce(@safety_level, '')
+			|| ' output_format:' || coalesce(@output_format, '')
+			|| ' fallback:' || CASE WHEN @fallback THEN 'on' ELSE 'off' END AS features,
+		count(*) AS n
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'session.start' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2, 3, 4, 5
+),
+gen AS MATERIALIZED (
+	SELECT {day} AS day, @backend_used AS used, s.osrun, @inference_ms AS ms, 'model_name=' || @model_name AS model,
+		CASE WHEN @generation IN (SELECT gid FROM unmodified) THEN 1 ELSE 0 END AS unmodified, count(*) AS n
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'command.generated' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2, 3, 4, 5, 6
+),
+execs AS MATERIALIZED (
+	SELECT {day} AS day,
+		'execution_mode:' || coalesce(@execution_mode, '') || CASE WHEN @modified THEN ' edit' ELSE '' END AS features,
+		count(*) AS n
+	FROM events e
+	WHERE e.event_type = 'command.executed' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2
+),
+ends AS MATERIALIZED (
+	SELECT {day} AS day, s.backend, s.osrun, @ttfc_ms AS ttfc,
+		CASE WHEN coalesce(@retries, 0) > 0 THEN 1 ELSE 0 END AS retried,
+		CASE WHEN @executed > 0 THEN 1 ELSE 0 END AS executed, count(*) AS n
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'session.end' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2, 3, 4, 5, 6
+),
+errs AS MATERIALIZED (
+	SELECT {day} AS day, s.backend, @error_backend AS b2, s.osrun, 'category=' || @error_category AS cat,
+		CASE WHEN @component = 'inference' THEN 1 ELSE 0 END AS inference, count(*) AS n
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'error.occurred' AND e.event_time >= {1} AND e.event_time < {2}
+	GROUP BY 1, 2, 3, 4, 5, 6
 ),
 blocks AS MATERIALIZED (
-	SELECT ev.day, coalesce(g.used, ev.backend) AS backend, ev.os, ev.arch, ev.shell, ev.run, ev.cat AS extra,
-		ev.f2 AS override
-	FROM ev LEFT JOIN gen g ON g.gid = ev.gid
-	WHERE ev.type = 'safety.triggered' AND ev.f1
+	SELECT {day} AS day, @generation AS gid, s.backend, s.osrun, 'risk_level=' || @risk_level AS extra,
+		CASE WHEN coalesce(@override, false) THEN 1 ELSE 0 END AS override
+	FROM events e LEFT JOIN sess s ON s.sid = e.session_id
+	WHERE e.event_type = 'safety.triggered' AND e.event_time >= {1} AND e.event_time < {2}
+		AND @action = 'blocked'
+),
+blocked_gen AS MATERIALIZED (
+	SELECT @generation AS gid, max(@backend_used) AS used FROM events e
+	WHERE e.event_type = 'command.generated' AND e.event_time >= {1} AND e.event_time < {2}
+		AND @generation IN (SELECT gid FROM blocks)
+	GROUP BY 1
+),
+blocked AS MATERIALIZED (
+	SELECT b.day, coalesce(g.used, b.backend) AS backend, b.osrun, b.extra, b.override, count(*) AS n
+	FROM blocks b LEFT JOIN blocked_gen g ON g.gid = b.gid
+	GROUP BY 1, 2, 3, 4, 5
+),
+active AS MATERIALIZED (
+	SELECT DISTINCT {day} AS day, e.session_id AS sid FROM events e
+	WHERE e.event_type IN ('session.start', 'command.generated', 'command.executed', 'safety.triggered',
+			'error.occurred', 'session.end')
+		AND e.event_time >= {1} AND e.event_time < {2} AND e.session_id IS NOT NULL
 )
-SELECT day, 'sessions', backend, os, arch, shell, run, '', 0, count(*) FROM ev
-	WHERE type = 'session.start' GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'sessions', backend, osrun, archshell, '', 0, sum(n) FROM starts GROUP BY 1, 3, 4, 5
 UNION ALL
-SELECT day, 'generated', used, os, arch, shell, run, '', 0, count(*) FROM gen GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'features', '', '', '', features, 0, sum(n) FROM starts GROUP BY 1, 6
 UNION ALL
-SELECT day, 'generated_unmodified', used, os, arch, shell, run, '', 0, count(*) FROM gen
-	WHERE gid IN (SELECT gid FROM unmodified) GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'features', '', '', '', features, 0, n FROM execs
 UNION ALL
-SELECT day, 'blocked', backend, os, arch, shell, run, extra, 0, count(*) FROM blocks GROUP BY 1, 3, 4, 5, 6, 7, 8
+SELECT day, 'generated', used, osrun, '', '', 0, sum(n) FROM gen GROUP BY 1, 3, 4
 UNION ALL
-SELECT day, 'blocked_override', backend, os, arch, shell, run, extra, 0, count(*) FROM blocks
-	WHERE override GROUP BY 1, 3, 4, 5, 6, 7, 8
+SELECT day, 'generated_unmodified', used, osrun, '', '', 0, sum(n) FROM gen WHERE unmodified = 1 GROUP BY 1, 3, 4
 UNION ALL
-SELECT day, 'sessions_retry', backend, os, arch, shell, run, '', 0, count(*) FROM ev
-	WHERE type = 'session.end' AND f1 GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'inference_ms', used, osrun, '', model, ms, sum(n) FROM gen WHERE ms IS NOT NULL GROUP BY 1, 3, 4, 6, 7
 UNION ALL
-SELECT day, 'sessions_exec', backend, os, arch, shell, run, '', 0, count(*) FROM ev
-	WHERE type = 'session.end' AND f2 GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'blocked', backend, osrun, '', extra, 0, sum(n) FROM blocked GROUP BY 1, 3, 4, 6
 UNION ALL
-SELECT day, 'errors', backend, os, arch, shell, run, cat, 0, count(*)
-	FROM ev WHERE type = 'error.occurred' GROUP BY 1, 3, 4, 5, 6, 7, 8
+SELECT day, 'blocked_override', backend, osrun, '', extra, 0, sum(n) FROM blocked
+	WHERE override = 1 GROUP BY 1, 3, 4, 6
 UNION ALL
-SELECT day, 'inference_errors', coalesce(b2, backend), os, arch, shell, run, '', 0, count(*)
-	FROM ev WHERE type = 'error.occurred' AND f1 GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'sessions_retry', backend, osrun, '', '', 0, sum(n) FROM ends WHERE retried = 1 GROUP BY 1, 3, 4
 UNION ALL
-SELECT day, 'active_ids', backend, os, arch, shell, run, '', 0, count(DISTINCT sid) FROM ev
-	WHERE sid IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7
+SELECT day, 'sessions_exec', backend, osrun, '', '', 0, sum(n) FROM ends WHERE executed = 1 GROUP BY 1, 3, 4
 UNION ALL
-SELECT day, 'ttfc_ms', backend, os, arch, shell, run, '', v, count(*)
-	FROM ev WHERE type = 'session.end' AND v IS NOT NULL GROUP BY 1, 3, 4, 5, 6, 7, 9
+SELECT day, 'ttfc_ms', backend, osrun, '', '', ttfc, sum(n) FROM ends WHERE ttfc IS NOT NULL GROUP BY 1, 3, 4, 7
 UNION ALL
-SELECT day, 'inference_ms', used, os, arch, shell, run, model, ms, count(*) FROM gen GROUP BY 1, 3, 4, 5, 6, 7, 8, 9
+SELECT day, 'errors', backend, osrun, '', cat, 0, sum(n) FROM errs GROUP BY 1, 3, 4, 6
 UNION ALL
--- Features (the decision framework's "feature unused"), apart from the rest:
--- each caro run's configured choices (session.start) and how it ran its
--- command (command.executed), one text per event, which splitFeatures splits.
-SELECT {day}, 'features', '', '', '', '', '', CASE e.event_type
-		WHEN 'session.start' THEN 'backend:' || coalesce(@primary, '') || ' safety_level:' || coalesce(@safety_level, '')
-			|| ' output_format:' || coalesce(@output_format, '')
-			|| ' fallback:' || CASE WHEN @fallback THEN 'on' ELSE 'off' END
-		ELSE 'execution_mode:' || coalesce(@execution_mode, '') || CASE WHEN @modified THEN ' edit' ELSE '' END END,
-	0, count(*)
-	FROM events e WHERE e.event_type IN ('session.start', 'command.executed')
-		AND e.event_time >= {1} AND e.event_time < {2}
-	GROUP BY 1, 8
+SELECT day, 'inference_errors', coalesce(b2, backend), osrun, '', '', 0, sum(n) FROM errs
+	WHERE inference = 1 GROUP BY 1, 3, 4
+UNION ALL
+SELECT a.day, 'active_ids', s.backend, s.osrun, '', '', 0, count(*)
+	FROM active a LEFT JOIN sess s ON s.sid = a.sid GROUP BY 1, 3, 4
 `
 
 // isDist tells the distributions apart from the counts.
@@ -159,19 +189,21 @@ func isDist(name string) bool { return name == distTTFC || name == distInference
 // rawFacts reads the facts of the days [from, to) from raw events.
 func rawFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, error) {
 	d := s.Dialect()
-	rows, err := s.DB().QueryContext(ctx, factsSQL(d), d.TimeArg(from), d.TimeArg(to))
+	rows, done, err := queryFacts(ctx, s, factsSQL(d), d.TimeArg(from), d.TimeArg(to))
 	if err != nil {
 		return nil, fmt.Errorf("query facts: %w", err)
 	}
-	defer rows.Close()
+	defer done()
 	var out []fact
 	for rows.Next() {
 		var f fact
-		var backend, os, arch, shell, run, extra sql.NullString
-		if err := rows.Scan(&f.Day, &f.Name, &backend, &os, &arch, &shell, &run, &extra, &f.V, &f.N); err != nil {
+		var backend, osRun, archShell, extra sql.NullString
+		if err := rows.Scan(&f.Day, &f.Name, &backend, &osRun, &archShell, &extra, &f.V, &f.N); err != nil {
 			return nil, fmt.Errorf("scan facts: %w", err)
 		}
-		f.Backend, f.OS, f.Arch, f.Shell, f.Run, f.Extra = orUnknown(backend), orUnknown(os),
+		os, run, _ := strings.Cut(osRun.String, "|")
+		arch, shell, _ := strings.Cut(archShell.String, "|")
+		f.Backend, f.OS, f.Arch, f.Shell, f.Run, f.Extra = orUnknown(backend.String), orUnknown(os),
 			orUnknown(arch), orUnknown(shell), orUnknown(run), extra.String
 		out = append(out, f)
 	}
@@ -181,11 +213,13 @@ func rawFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, 
 	return out, nil
 }
 
-func orUnknown(s sql.NullString) string {
-	if !s.Valid || s.String == "" {
+// orUnknown is a dimension's value, "unknown" for none (an event whose
+// session has no session.start in the window).
+func orUnknown(s string) string {
+	if s == "" {
 		return "unknown"
 	}
-	return s.String
+	return s
 }
 
 // factFields maps the aliases of factsTemplate to the schema fields they

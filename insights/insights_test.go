@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/internal/pgtest"
+	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/store"
 )
 
@@ -22,13 +25,15 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // stores are the databases that every test over the fixed event set runs
-// on, each opening a new empty store for its test. A PostgreSQL run is one
-// more line: {"postgres", func(t testing.TB) store.Options { return store.Options{DSN: pgtest.Start(t).DSN()} }}.
+// on, each opening a new empty store for its test: a SQLite file, and a
+// throw-away PostgreSQL server (skipped without PostgreSQL, except under
+// CI=true).
 var stores = []struct {
 	name string
 	opts func(t testing.TB) store.Options
 }{
 	{"sqlite", func(t testing.TB) store.Options { return store.Options{Path: filepath.Join(t.TempDir(), "store.db")} }},
+	{"postgres", func(t testing.TB) store.Options { return store.Options{DSN: pgtest.Start(t).DSN()} }},
 }
 
 // eachStore runs f on every store of stores, loaded with
@@ -413,6 +418,51 @@ func TestRollupOutlivesPurgedRawEvents(t *testing.T) {
 		// A rollup after the purge keeps the aggregates.
 		if res, err := Rollup(ctx, s, now); err != nil || len(res.Days) != 0 {
 			t.Fatalf("rollup after purge: %+v, %v", res, err)
+		}
+	})
+}
+
+// TestRolledUpDaysAreNotReadFromRawEvents: once Rollup has passed a day,
+// reviews read it from daily_metrics only, so that a review of rolled-up
+// weeks costs a few hundred rows rather than every raw event. The raw
+// events are made unreadable (a column the facts read is renamed): a
+// window that still queried them fails.
+func TestRolledUpDaysAreNotReadFromRawEvents(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w46 := w47.AddDate(0, 0, -7)
+		// Rolled up to 18 November, the last day with events: W46 and
+		// the first three days of W47.
+		windows := [][2]time.Time{{w46, w47}, {w47, w47.AddDate(0, 0, 3)}}
+		var before []Report
+		for _, w := range windows {
+			r, err := Compute(ctx, s, w[0], w[1], SegmentPlatform)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before = append(before, r)
+		}
+		if _, err := Rollup(ctx, s, now); err != nil {
+			t.Fatal(err)
+		}
+		col := store.ColumnName(schema.KeyPlatformOS)
+		if _, err := s.DB().ExecContext(ctx, "ALTER TABLE events RENAME COLUMN "+col+" TO "+col+"_gone"); err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range windows {
+			r, err := Compute(ctx, s, w[0], w[1], SegmentPlatform)
+			if err != nil {
+				t.Fatalf("%s to %s read raw events: %v", w[0].Format(time.DateOnly), w[1].Format(time.DateOnly), err)
+			}
+			a, _ := json.Marshal(before[i].Metrics)
+			b, _ := json.Marshal(r.Metrics)
+			if !bytes.Equal(a, b) {
+				t.Fatalf("from daily_metrics:\n%s\nfrom raw events:\n%s", b, a)
+			}
+		}
+		// The days after the last rolled-up one are read from raw events.
+		if _, err := Compute(ctx, s, w47, w47.AddDate(0, 0, 7), SegmentNone); err == nil {
+			t.Fatal("a window with days after the last rolled-up one did not read raw events")
 		}
 	})
 }

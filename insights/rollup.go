@@ -27,46 +27,79 @@ const createDailySQL = `CREATE TABLE IF NOT EXISTS daily_metrics (
 
 const markerMetric = "_rolled_up"
 
-// aggregateRows reads the rows of the rolled-up days of [from, to) and
-// which days they are. A store without the table has none.
-func aggregateRows(ctx context.Context, s *store.Store, from, to time.Time) ([]Row, map[string]bool, error) {
+// aggregates are the days of a window that daily_metrics holds.
+type aggregates struct {
+	rows []Row
+	// rolled are the days of the window that Rollup wrote (a marker each).
+	rolled map[string]bool
+	// settled is the last day Rollup wrote, in or before the window (zero
+	// when none): every day up to it is read from daily_metrics, since a
+	// day before it without a marker had no events when Rollup passed it.
+	settled time.Time
+}
+
+// aggregateRows reads the aggregates of [from, to). A store without the
+// table has none.
+func aggregateRows(ctx context.Context, s *store.Store, from, to time.Time) (aggregates, error) {
 	db, d := s.DB(), s.Dialect()
+	agg := aggregates{rolled: map[string]bool{}}
 	var exists bool
 	if err := db.QueryRowContext(ctx, tableExistsSQL(d, "daily_metrics")).Scan(&exists); err != nil {
-		return nil, nil, fmt.Errorf("look for daily_metrics: %w", err)
+		return agg, fmt.Errorf("look for daily_metrics: %w", err)
 	}
-	rolled := map[string]bool{}
 	if !exists {
-		return nil, rolled, nil
+		return agg, nil
 	}
+	last, err := lastRolledUp(ctx, s)
+	if err != nil {
+		return agg, err
+	}
+	agg.settled = last
 	rs, err := db.QueryContext(ctx, render(
 		"SELECT day, metric, segment, value, numerator, denominator FROM daily_metrics WHERE day >= {1} AND day < {2}", nil, d),
 		from.Format(time.DateOnly), to.Format(time.DateOnly))
 	if err != nil {
-		return nil, nil, fmt.Errorf("read daily_metrics: %w", err)
+		return agg, fmt.Errorf("read daily_metrics: %w", err)
 	}
 	defer rs.Close()
-	var out []Row
 	for rs.Next() {
 		var r Row
 		var v sql.NullFloat64
 		if err := rs.Scan(&r.Day, &r.Metric, &r.Segment, &v, &r.Numerator, &r.Denominator); err != nil {
-			return nil, nil, fmt.Errorf("read daily_metrics: %w", err)
+			return agg, fmt.Errorf("read daily_metrics: %w", err)
 		}
 		if r.Metric == markerMetric {
-			rolled[r.Day] = true
+			agg.rolled[r.Day] = true
 			continue
 		}
 		r.Value = math.NaN()
 		if v.Valid {
 			r.Value = v.Float64
 		}
-		out = append(out, r)
+		agg.rows = append(agg.rows, r)
 	}
 	if err := rs.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read daily_metrics: %w", err)
+		return agg, fmt.Errorf("read daily_metrics: %w", err)
 	}
-	return out, rolled, nil
+	return agg, nil
+}
+
+// lastRolledUp is the last day that Rollup wrote, zero when none. The
+// table must exist.
+func lastRolledUp(ctx context.Context, s *store.Store) (time.Time, error) {
+	var last sql.NullString
+	if err := s.DB().QueryRowContext(ctx, render("SELECT max(day) FROM daily_metrics WHERE metric = {1}", nil, s.Dialect()),
+		markerMetric).Scan(&last); err != nil {
+		return time.Time{}, fmt.Errorf("find rolled-up days: %w", err)
+	}
+	if !last.Valid {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, last.String)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse rolled-up day %q: %w", last.String, err)
+	}
+	return t, nil
 }
 
 // RollupResult tells what Rollup did.
@@ -99,27 +132,16 @@ func Rollup(ctx context.Context, s *store.Store, now time.Time) (RollupResult, e
 	// Incremental: only the days after the last rolled-up one. A day
 	// before it that has no marker had no events when it was rolled over,
 	// and late events are not counted (see the package doc).
-	var lastRolled sql.NullString
-	if err := db.QueryRowContext(ctx, render("SELECT max(day) FROM daily_metrics WHERE metric = {1}", nil, d),
-		markerMetric).Scan(&lastRolled); err != nil {
-		return res, fmt.Errorf("find rolled-up days: %w", err)
+	last, err := lastRolledUp(ctx, s)
+	if err != nil {
+		return res, err
 	}
-	if lastRolled.Valid {
-		d, err := time.Parse(time.DateOnly, lastRolled.String)
-		if err != nil {
-			return res, fmt.Errorf("parse rolled-up day %q: %w", lastRolled.String, err)
-		}
-		if next := d.AddDate(0, 0, 1); next.After(from) {
-			from = next
-		}
+	if next := last.AddDate(0, 0, 1); !last.IsZero() && next.After(from) {
+		from = next
 	}
 	to := Day(now)
 	if !to.After(from) {
 		return res, nil
-	}
-	_, rolled, err := aggregateRows(ctx, s, from, to)
-	if err != nil {
-		return res, err
 	}
 	facts, err := rawFacts(ctx, s, from, to)
 	if err != nil {
@@ -127,9 +149,7 @@ func Rollup(ctx context.Context, s *store.Store, now time.Time) (RollupResult, e
 	}
 	byDay := map[string][]fact{}
 	for _, f := range facts {
-		if !rolled[f.Day] {
-			byDay[f.Day] = append(byDay[f.Day], f)
-		}
+		byDay[f.Day] = append(byDay[f.Day], f)
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

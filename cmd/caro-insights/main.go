@@ -1,6 +1,6 @@
 // Command caro-insights computes the spec's metrics and the Weekly Beta
-// Review from the collector's sqlitespool store. The logic lives in package
-// insights; this command only wires flags to it.
+// Review from the collector's store (SQLite or PostgreSQL). The logic
+// lives in package insights; this command only wires flags to it.
 package main
 
 import (
