@@ -193,11 +193,13 @@ m_rolled AS MATERIALIZED (
 	SELECT DISTINCT m.day FROM daily_metrics m, m_win w WHERE m.metric = %[7]s AND m.day >= w.d0 AND m.day < w.d1
 ),
 m_facts AS MATERIALIZED (
-	SELECT f.day, f.name, coalesce(nullif(f.backend, ''), 'unknown') AS backend, coalesce(nullif(f.os, ''), 'unknown') AS os,
-		coalesce(nullif(f.arch, ''), 'unknown') AS arch, coalesce(nullif(f.shell, ''), 'unknown') AS shell,
-		coalesce(nullif(f.run, ''), 'unknown') AS run, coalesce(f.extra, '') AS extra,
+	SELECT f.day, f.name, coalesce(nullif(f.backend, ''), 'unknown') AS backend,
+		coalesce(nullif(split_part(f.os_run, '|', 1), ''), 'unknown') AS os,
+		coalesce(nullif(split_part(f.arch_shell, '|', 1), ''), 'unknown') AS arch,
+		coalesce(nullif(split_part(f.arch_shell, '|', 2), ''), 'unknown') AS shell,
+		coalesce(nullif(split_part(f.os_run, '|', 2), ''), 'unknown') AS run, coalesce(f.extra, '') AS extra,
 		CAST(f.v AS bigint) AS v, CAST(f.n AS bigint) AS n
-	FROM (%[8]s) AS f(day, name, backend, os, arch, shell, run, extra, v, n)
+	FROM (%[8]s) AS f(day, name, backend, os_run, arch_shell, extra, v, n)
 	WHERE f.day NOT IN (SELECT day FROM m_rolled)
 ),
 m_seg AS MATERIALIZED (
