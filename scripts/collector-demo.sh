@@ -65,19 +65,21 @@ step curl -s -H 'Content-Type: application/gzip' --data-binary "@$home/export.js
 	"http://$CARO_EVENTS_ENDPOINT/telemetry/upload"
 echo
 
+insights=$(dirname "$caro")/caro-insights
 printf '\n\033[1mWhat the collector stored (%s)\033[0m\n' "$CARO_STORE"
-sqlite3 -readonly "$CARO_STORE" \
-	"SELECT printf('%-20s %3d', event_type, count(*)) FROM events GROUP BY event_type ORDER BY event_type;"
-printf '\n\033[1mA few rows (id, payload)\033[0m\n'
-sqlite3 -readonly "$CARO_STORE" "SELECT event_id || '  ' || payload FROM events ORDER BY id LIMIT 4;"
+step "$insights" stats --store "$CARO_STORE"
+if command -v sqlite3 >/dev/null; then
+	printf '\n\033[1mA few rows: typed columns, one per schema field\033[0m\n'
+	sqlite3 -readonly -header -column "$CARO_STORE" \
+		"SELECT event_type, event_time, session_id, platform_os, backend_used, risk_level, exit_reason FROM events ORDER BY rowid LIMIT 6;"
+fi
 printf '\n\033[1mThe collector'"'"'s own counts\033[0m\n'
 curl -fs "http://127.0.0.1:$CARO_METRICS_PORT/metrics" | grep -E '^otelcol_caro_' || true
 
 # A simulated beta fleet through the SDK, client spools and upload to the
 # collector, then the weekly review of this ISO week from what it stored.
-insights=$(dirname "$caro")/caro-insights
 printf '\n\033[1mA simulated fleet, flushed to the collector\033[0m\n'
 "$insights" simulate --endpoint "http://$CARO_OTLP_ENDPOINT" --users 40 --days 14
 week=$(date -u +%G-W%V)
 printf '\n\033[1mThe weekly review (%s)\033[0m\n' "$week"
-"$insights" weekly --db "$CARO_STORE" --week "$week"
+"$insights" weekly --store "$CARO_STORE" --week "$week"
