@@ -67,5 +67,6 @@ done
 
 bold "\$ caro-insights stats --store postgres://... --json"
 "$insights" stats --store "$dsn" --json
-bold "\$ caro-insights weekly --store postgres://..."
-"$insights" weekly --store "$dsn"
+week=$(date -u +%G-W%V)
+bold "\$ caro-insights weekly --store postgres://... --week $week"
+"$insights" weekly --store "$dsn" --week "$week"
