@@ -1,24 +1,19 @@
 package collector
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/internal/otelcoltest"
 	"caro.sh/telemetry/store"
 	_ "modernc.org/sqlite"
 )
@@ -54,34 +49,14 @@ func freePort(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// collector is a running otelcol-caro.
+// collector is a running otelcol-caro (internal/otelcoltest), with the
+// short names these tests use.
 type collector struct {
 	otlp, events, health, metrics string // host:port
 	store                         string
-	cmd                           *exec.Cmd
-	out                           *syncBuffer
-	done                          chan error
-
-	bin  string   // the binary, config and environment it was started
-	args []string // with, for restart
-	env  []string
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	cmd                           *exec.Cmd // the current process, after start too
+	out                           *otelcoltest.Output
+	col                           *otelcoltest.Collector
 }
 
 // startCollector runs the binary with collector-config/<config> on free
@@ -93,108 +68,43 @@ func startCollector(t testing.TB, config string, env ...string) *collector {
 }
 
 // startCollectorWith is startCollector with any collector binary and
-// config file.
+// config file. It logs at level info unless env says otherwise.
 func startCollectorWith(t testing.TB, bin, config string, env ...string) *collector {
 	t.Helper()
-	c := &collector{
-		otlp: freePort(t), events: freePort(t), health: freePort(t), metrics: freePort(t),
-		store: filepath.Join(t.TempDir(), "store", "caro.db"), out: &syncBuffer{},
-		bin: bin, args: []string{"--config", config},
-	}
-	_, metricsPort, _ := net.SplitHostPort(c.metrics)
-	c.env = append(os.Environ(),
-		"CARO_OTLP_ENDPOINT="+c.otlp, "CARO_EVENTS_ENDPOINT="+c.events, "CARO_HEALTH_ENDPOINT="+c.health,
-		"CARO_METRICS_PORT="+metricsPort, "CARO_STORE="+c.store, "CARO_LOG_LEVEL=info")
-	c.env = append(c.env, env...)
-	t.Cleanup(func() { c.stop(t) })
-	c.start(t)
-	return c
+	c := otelcoltest.Start(t, bin, config, append([]string{"CARO_LOG_LEVEL=info"}, env...)...)
+	return &collector{otlp: c.OTLP, events: c.Events, health: c.Health, metrics: c.Metrics,
+		store: c.Store, cmd: c.Cmd, out: c.Out, col: c}
 }
 
-// start runs the process (again, after a stop or a kill: same ports,
-// same store) and waits for its health check.
+// start runs the process again (after a stop or a kill: same ports, same
+// store) and waits for its health check.
 func (c *collector) start(t testing.TB) {
 	t.Helper()
-	c.cmd = exec.Command(c.bin, c.args...)
-	c.cmd.Env = c.env
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
-	c.done = make(chan error, 1)
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.done <- c.cmd.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + c.health + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		select {
-		case err := <-c.done:
-			c.done <- err
-			t.Fatalf("otelcol-caro exited before it was ready (%v):\n%s", err, c.out.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("otelcol-caro not healthy after 60 s:\n%s", c.out.String())
-		}
-	}
+	c.col.Restart(t)
+	c.cmd = c.col.Cmd
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (c *collector) kill(t testing.TB) {
-	t.Helper()
-	if c.cmd.ProcessState != nil {
-		return
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGKILL)
-	err := <-c.done
-	c.done <- err
-}
+func (c *collector) kill(t testing.TB) { t.Helper(); c.col.Kill(t) }
 
 // stop sends SIGTERM and waits, then kills.
-func (c *collector) stop(t testing.TB) {
-	if c.cmd.ProcessState != nil {
-		return
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-c.done:
-		c.done <- err
-	case <-time.After(15 * time.Second):
-		_ = c.cmd.Process.Kill()
-		err := <-c.done
-		c.done <- err
-		t.Errorf("otelcol-caro did not stop on SIGTERM:\n%s", c.out.String())
-	}
-}
+func (c *collector) stop(t testing.TB) { c.col.Stop(t) }
 
 // alive fails the test if the process has exited.
-func (c *collector) alive(t testing.TB) {
-	t.Helper()
-	select {
-	case err := <-c.done:
-		c.done <- err
-		t.Fatalf("otelcol-caro exited (%v):\n%s", err, c.out.String())
-	default:
-	}
-}
+func (c *collector) alive(t testing.TB) { t.Helper(); c.col.Alive(t) }
 
 // metric returns the sum of the Prometheus samples of the collector's own
 // telemetry whose line starts with name and contains every label given.
 func (c *collector) metric(t testing.TB, name string, labels ...string) float64 {
 	t.Helper()
-	return scrape(t, c.metrics, name, labels...)
+	return c.col.Metric(t, name, labels...)
 }
 
-// scrape returns the sum of the Prometheus samples served at
-// addr/metrics whose line starts with name and contains every label given.
+// scrape is otelcoltest.Scrape for any collector's metrics address,
+// failing the test on error.
 func scrape(t testing.TB, addr, name string, labels ...string) float64 {
 	t.Helper()
-	v, err := scrapeErr(addr, name, labels...)
+	v, err := otelcoltest.Scrape(addr, name, labels...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,32 +113,7 @@ func scrape(t testing.TB, addr, name string, labels ...string) float64 {
 
 // scrapeErr is scrape for a goroutine that may not fail the test.
 func scrapeErr(addr, name string, labels ...string) (float64, error) {
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name) {
-			continue
-		}
-		ok := true
-		for _, l := range labels {
-			ok = ok && strings.Contains(line, l)
-		}
-		if !ok {
-			continue
-		}
-		var v float64
-		if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err == nil {
-			sum += v
-		}
-	}
-	return sum, sc.Err()
+	return otelcoltest.Scrape(addr, name, labels...)
 }
 
 // rows returns the events of the collector's store, in the order they

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"caro.sh/telemetry/internal/otelcoltest"
 )
 
 // stockBinary returns the stock collector (`make test` and `make bench`
@@ -47,7 +49,7 @@ type stack struct {
 	otlp, health, metrics       string
 	cmd                         *exec.Cmd
 	done                        chan error
-	stderr                      *syncBuffer
+	stderr                      *otelcoltest.Output
 	mu                          sync.Mutex
 	copies                      map[string]int // uid -> times received
 	records                     int            // every record received, copies included
@@ -63,7 +65,7 @@ func startStack(t testing.TB) *stack {
 		t.Fatal(err)
 	}
 	s := &stack{bin: stockBinary(t), config: config, otlp: freePort(t), health: freePort(t), metrics: freePort(t),
-		stderr: &syncBuffer{}, copies: map[string]int{}}
+		stderr: &otelcoltest.Output{}, copies: map[string]int{}}
 	t.Cleanup(func() { s.stop(t) })
 	s.start(t)
 	return s

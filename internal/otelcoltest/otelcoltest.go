@@ -90,6 +90,9 @@ type Collector struct {
 	Out *Output
 
 	done chan error // Cmd.Wait's result, put back by whoever reads it
+	bin  string     // what Restart runs again: the binary, its config
+	conf string     // and its environment
+	env  []string
 }
 
 // Output is a buffer safe for concurrent writes and reads.
@@ -119,25 +122,36 @@ func Start(t testing.TB, bin, config string, env ...string) *Collector {
 	t.Helper()
 	c := &Collector{
 		OTLP: FreePort(t), Events: FreePort(t), Health: FreePort(t), Metrics: FreePort(t),
-		Store: filepath.Join(t.TempDir(), "store", "caro.db"), Out: &Output{}, done: make(chan error, 1),
+		Store: filepath.Join(t.TempDir(), "store", "caro.db"), Out: &Output{}, bin: bin, conf: config,
 	}
 	_, metricsPort, _ := net.SplitHostPort(c.Metrics)
-	c.Cmd = exec.Command(bin, "--config", config)
-	c.Cmd.Env = append(os.Environ(),
+	c.env = append(os.Environ(),
 		"CARO_OTLP_ENDPOINT="+c.OTLP, "CARO_EVENTS_ENDPOINT="+c.Events, "CARO_HEALTH_ENDPOINT="+c.Health,
 		"CARO_METRICS_PORT="+metricsPort, "CARO_STORE="+c.Store)
-	c.Cmd.Env = append(c.Cmd.Env, env...)
+	c.env = append(c.env, env...)
+	t.Cleanup(func() { c.Stop(t) })
+	c.Restart(t)
+	return c
+}
+
+// Restart runs the collector (again, after Stop or Kill: the same ports,
+// store, config and environment) and waits until its health check
+// answers 200.
+func (c *Collector) Restart(t testing.TB) {
+	t.Helper()
+	c.Cmd = exec.Command(c.bin, "--config", c.conf)
+	c.Cmd.Env = c.env
 	c.Cmd.Stdout, c.Cmd.Stderr = c.Out, c.Out
+	c.done = make(chan error, 1)
 	if err := c.Cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { c.done <- c.Cmd.Wait() }()
-	t.Cleanup(func() { c.Stop(t) })
 	for deadline := time.Now().Add(startTimeout); ; {
 		if resp, err := http.Get("http://" + c.Health + "/"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return c
+				return
 			}
 		}
 		select {
@@ -150,6 +164,16 @@ func Start(t testing.TB, bin, config string, env ...string) *Collector {
 			t.Fatalf("otelcol-caro not healthy after %v:\n%s", startTimeout, c.Out)
 		}
 	}
+}
+
+// Kill sends SIGKILL and waits until the process is gone.
+func (c *Collector) Kill(t testing.TB) {
+	t.Helper()
+	if c.Cmd.ProcessState != nil {
+		return
+	}
+	_ = c.Cmd.Process.Signal(syscall.SIGKILL)
+	c.done <- <-c.done
 }
 
 // Stop sends SIGTERM (the store is closed, its WAL checkpointed) and
@@ -185,9 +209,20 @@ func (c *Collector) Alive(t testing.TB) {
 // telemetry whose line starts with name and contains every label given.
 func (c *Collector) Metric(t testing.TB, name string, labels ...string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + c.Metrics + "/metrics")
+	v, err := Scrape(c.Metrics, name, labels...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return v
+}
+
+// Scrape returns the sum of the Prometheus samples served at addr/metrics
+// whose line starts with name and contains every label given (any
+// collector's, the stock one's too); it fails nothing, for goroutines.
+func Scrape(addr, name string, labels ...string) (float64, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, err
 	}
 	defer resp.Body.Close()
 	var sum float64
@@ -210,7 +245,7 @@ func (c *Collector) Metric(t testing.TB, name string, labels ...string) float64 
 			sum += v
 		}
 	}
-	return sum
+	return sum, sc.Err()
 }
 
 // Events returns every event of the store at path (a collector's, after
