@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/schema"
 )
 
@@ -32,8 +33,12 @@ type Event struct {
 	ExportedAt time.Time
 }
 
-// Result counts what one Append did with its events.
+// Result counts what became of a request's events.
 type Result struct {
+	// Accepted events are durable: in the journal (SQLite) or committed
+	// (PostgreSQL). What became of them in the table is told by the fields
+	// below, which Accept leaves zero and Append fills.
+	Accepted int
 	// Stored events are new.
 	Stored int
 	// Duplicates were stored already (same uid).
@@ -42,7 +47,7 @@ type Result struct {
 	// to a time at or after theirs.
 	RefusedDeleted int
 	// Expired are older than their retention: stored, they would be
-	// purged at once.
+	// purged at once. They are refused before the journal.
 	Expired int
 	// DeletedByRequest counts stored events that the batch's deletion
 	// requests removed.
@@ -71,12 +76,27 @@ type Options struct {
 	MaxBatchEvents int
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// OnApplied, when set, is told what became of each accepted request's
+	// events once they are in the table (Accepted and Expired are zero:
+	// Accept returned those), from the store's own goroutine: a collector
+	// counts its metrics with it. It must not block.
+	OnApplied func(Result)
+
+	// holdApply, in tests, keeps the applier from starting an apply until
+	// it is closed, so that events stay in the journal only.
+	holdApply chan struct{}
 }
 
 // DefaultMaxBatchEvents bounds one group commit: large enough to share a
 // commit between a few dozen concurrent requests, small enough that one
 // transaction stays short.
 const DefaultMaxBatchEvents = 20000
+
+// maxPendingEvents bounds the events a SQLite store holds accepted but not
+// yet in the table (in memory, besides the journal): past it, Accept waits
+// for the applier, so that a load the disk cannot keep up with slows its
+// clients instead of growing the collector's memory.
+const maxPendingEvents = 40000
 
 // RetentionFor returns the spec's server retention of an event type.
 func RetentionFor(name string) time.Duration {
@@ -102,11 +122,13 @@ var ErrNotFound = errors.New("no store")
 // schema field, deduplicated by uid, with deletion requests, retention and
 // air-gapped exports. Its methods are safe for concurrent use.
 //
-// Appends share transactions (group commit): a writer goroutine takes
+// Writes share work (group commit). PostgreSQL: a writer goroutine takes
 // every request waiting, commits their events together and only then
-// answers each, so that a caller told "stored" can rely on it even if the
-// process is killed the next moment, and concurrent requests pay for one
-// commit instead of one each.
+// answers each. SQLite: a writer goroutine appends every request waiting
+// to the journal in one write and answers each (the events now survive
+// the process being killed), and an applier goroutine commits whatever
+// the journal holds into the table in one transaction (journal.go says
+// why).
 type Store struct {
 	opts    Options
 	b       backend
@@ -115,17 +137,41 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 	commits atomic.Int64 // transactions committed, for tests of the sharing
+
+	// The journal (SQLite only; nil for PostgreSQL), and what the writer
+	// and the applier share, under mu.
+	j         *journal
+	recovered string
+	mu        sync.Mutex
+	room      *sync.Cond // signalled when applied events leave pending
+	pending   []*request // journaled, not yet applied, in journal order
+	pendingN  int        // their events, and those of the apply under way
+	failure   error      // the last apply's error, until one succeeds
+	written   uint64     // requests journaled
+	applied   uint64     // requests applied (in order)
+	progress  chan struct{}
+	wake      chan struct{}
+	applyStop chan struct{}
+	applyDone chan struct{}
 }
 
-// request is one Append waiting for its commit.
+// request is one Accept or Append waiting for its events.
 type request struct {
 	evs  []Event
 	rows []row
+	line []byte // the journal lines of its rows to insert
 	res  Result
-	done chan error
+	seq  uint64     // its place in the journal
+	done chan error // durable: journaled, or committed
+	// applied is closed once the events are in the table (or will not
+	// be: err says why).
+	applied chan struct{}
+	err     error
 }
 
-// Open opens (creating or migrating as needed) the store of opts.
+// Open opens (creating or migrating as needed) the store of opts. A
+// SQLite store opened for writing (not MustExist) replays the journal a
+// killed process left, and refuses a second writer process.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if (opts.Path == "") == (opts.DSN == "") {
 		return nil, errors.New("store: set exactly one of a SQLite path and a PostgreSQL DSN")
@@ -160,12 +206,90 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{opts: opts, b: b, queue: make(chan *request, 1024), closing: make(chan struct{})}
+	if opts.Path != "" && !opts.MustExist {
+		if err := s.startJournal(ctx); err != nil {
+			b.close()
+			return nil, fmt.Errorf("open store %s: %w", b.where(), err)
+		}
+		s.wg.Add(1)
+		go s.journalWriter()
+		return s, nil
+	}
 	for range b.writers() {
 		s.wg.Add(1)
 		go s.writer()
 	}
 	return s, nil
 }
+
+// startJournal takes the writer lock, replays what a killed process left
+// in the journal, and starts a new segment and the applier.
+func (s *Store) startJournal(ctx context.Context) error {
+	j, err := openJournal(s.b.where())
+	if err != nil {
+		return err
+	}
+	var events, torn int
+	for _, seq := range j.old {
+		n, t, err := s.replay(ctx, j.path, seq)
+		if err != nil {
+			j.close(false)
+			return fmt.Errorf("replay the journal: %w", err)
+		}
+		events, torn = events+n, torn+t
+		if err := j.removeThrough(seq); err != nil {
+			j.close(false)
+			return err
+		}
+	}
+	if len(j.old) > 0 {
+		s.recovered = fmt.Sprintf("replayed %d events from %d journal segments a stopped process left", events, len(j.old))
+		if torn > 0 {
+			s.recovered += fmt.Sprintf(" (%d unreadable lines skipped: writes that were cut short, never acknowledged)", torn)
+		}
+	}
+	if err := j.start(); err != nil {
+		j.close(false)
+		return err
+	}
+	s.j = j
+	s.room = sync.NewCond(&s.mu)
+	s.progress = make(chan struct{})
+	s.wake = make(chan struct{}, 1)
+	s.applyStop = make(chan struct{})
+	s.applyDone = make(chan struct{})
+	go s.applier()
+	return nil
+}
+
+// replay commits the events of one journal segment, received when the
+// journal says, and returns how many it read and how many lines it could
+// not.
+func (s *Store) replay(ctx context.Context, path string, seq uint64) (int, int, error) {
+	rep, err := readSegment(path, seq)
+	if err != nil {
+		return 0, 0, err
+	}
+	for start := 0; start < len(rep.evs); start += s.opts.MaxBatchEvents {
+		end := min(start+s.opts.MaxBatchEvents, len(rep.evs))
+		var reqs []*request
+		for i := start; i < end; i++ {
+			r := &request{evs: rep.evs[i : i+1]}
+			if err := s.prepareAt(r, rep.received[i], false); err != nil {
+				return 0, 0, err
+			}
+			reqs = append(reqs, r)
+		}
+		if err := s.apply(ctx, reqs); err != nil {
+			return 0, 0, err
+		}
+	}
+	return len(rep.evs), rep.torn, nil
+}
+
+// Recovered says what Open replayed from the journal ("" when nothing),
+// for the log.
+func (s *Store) Recovered() string { return s.recovered }
 
 // Dialect is the store's SQL dialect, for readers that query it.
 func (s *Store) Dialect() Dialect { return s.b.dialect() }
@@ -186,42 +310,100 @@ func (s *Store) Migrated() string {
 // its password.
 func (s *Store) Where() string { return s.b.where() }
 
-// Append stores evs in one commit shared with the other Appends waiting,
-// and returns once it is durable. The events must have passed redaction;
-// an event without a UID is refused.
-func (s *Store) Append(ctx context.Context, evs []Event) (Result, error) {
-	if len(evs) == 0 {
-		return Result{}, nil
+// Accept makes evs durable and returns: once they are in the journal
+// (SQLite) or committed (PostgreSQL), sharing the write with the other
+// requests waiting. An accepted event survives the process being killed;
+// it reaches the table a moment later, and Options.OnApplied is told what
+// became of it. The events must have passed redaction; an event without a
+// UID is refused.
+func (s *Store) Accept(ctx context.Context, evs []Event) (Result, error) {
+	r, err := s.submit(ctx, evs)
+	if err != nil {
+		return Result{}, err
 	}
-	r := &request{evs: evs, done: make(chan error, 1)}
-	if err := s.prepare(r); err != nil {
+	return Result{Accepted: r.res.Accepted, Expired: r.res.Expired}, nil
+}
+
+// Append is Accept that also waits until the events are in the table, and
+// says what became of them.
+func (s *Store) Append(ctx context.Context, evs []Event) (Result, error) {
+	r, err := s.submit(ctx, evs)
+	if err != nil {
 		return Result{}, err
 	}
 	select {
+	case <-r.applied:
+		return r.res, r.err
+	case <-ctx.Done():
+		// The events are durable and will be applied.
+		return Result{}, ctx.Err()
+	}
+}
+
+// submit queues a request and waits until it is durable.
+func (s *Store) submit(ctx context.Context, evs []Event) (*request, error) {
+	r := &request{evs: evs, done: make(chan error, 1), applied: make(chan struct{})}
+	if len(evs) == 0 {
+		close(r.applied)
+		return r, nil
+	}
+	if err := s.prepareAt(r, s.opts.Now(), s.j != nil); err != nil {
+		return nil, err
+	}
+	select {
 	case <-s.closing:
-		return Result{}, ErrClosed
+		return nil, ErrClosed
 	default:
 	}
 	select {
 	case s.queue <- r:
 	case <-s.closing:
-		return Result{}, ErrClosed
+		return nil, ErrClosed
 	case <-ctx.Done():
-		return Result{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 	select {
 	case err := <-r.done:
-		return r.res, err
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
 	case <-ctx.Done():
-		// The commit may still happen: a retry is a duplicate, dropped
-		// by uid.
-		return Result{}, ctx.Err()
+		// The write may still happen: a retry is a duplicate, dropped by
+		// uid.
+		return nil, ctx.Err()
 	}
 }
 
-// prepare turns the request's events into rows, refusing the expired.
-func (s *Store) prepare(r *request) error {
-	received := s.opts.Now()
+// Flush waits until every event accepted before the call is in the table.
+func (s *Store) Flush(ctx context.Context) error {
+	if s.j == nil {
+		return nil // PostgreSQL commits before it accepts
+	}
+	s.mu.Lock()
+	target := s.written
+	for s.applied < target {
+		if s.failure != nil {
+			err := s.failure
+			s.mu.Unlock()
+			return err
+		}
+		ch := s.progress
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// prepareAt turns the request's events into rows received at received,
+// refusing the expired, and (for the journal) their lines.
+func (s *Store) prepareAt(r *request, received time.Time, journal bool) error {
 	today := day(received)
 	r.rows = make([]row, len(r.evs))
 	for i := range r.evs {
@@ -232,6 +414,9 @@ func (s *Store) prepare(r *request) error {
 		if _, ok := schema.Lookup(ev.Name); !ok {
 			return fmt.Errorf("store: event %d: unknown event %q", i, ev.Name)
 		}
+		// The schema's precision, which the journal keeps: an event
+		// replayed from it is stored exactly as one applied at once.
+		ev.Time = ev.Time.Truncate(time.Millisecond)
 		rw := &r.rows[i]
 		rw.ev = ev
 		rw.expires = expiresOn(ev.Time, s.opts.Retention[ev.Name])
@@ -240,6 +425,7 @@ func (s *Store) prepare(r *request) error {
 			r.res.Expired++
 			continue
 		}
+		r.res.Accepted++
 		for _, a := range ev.Attrs {
 			switch {
 			case a.Key == schema.KeySessionID && a.Value.Type == schema.TypeString:
@@ -249,6 +435,13 @@ func (s *Store) prepare(r *request) error {
 			}
 		}
 		rw.args = s.b.args(rw, received)
+		if journal {
+			enc, err := event.AppendEncode(nil, ev.Name, ev.Time, ev.Attrs)
+			if err != nil {
+				return fmt.Errorf("store: event %d (%s): %w", i, ev.Name, err)
+			}
+			r.line = event.AppendLine(r.line, ev.UID, event.FormatStoreTime(received), enc)
+		}
 	}
 	return nil
 }
@@ -264,41 +457,219 @@ func expiresOn(t time.Time, retention time.Duration) time.Time {
 // day is t's UTC day at midnight.
 func day(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
 
-// writer commits what is queued, a batch at a time, until Close.
+// take waits for a request and returns it with every other one waiting,
+// up to MaxBatchEvents; ok is false once Close is called and the queue is
+// empty.
+func (s *Store) take() ([]*request, bool) {
+	var first *request
+	select {
+	case first = <-s.queue:
+	case <-s.closing:
+		// Close waits for the requests already queued: answer them.
+		select {
+		case first = <-s.queue:
+		default:
+			return nil, false
+		}
+	}
+	batch, n := []*request{first}, len(first.rows)
+	for n < s.opts.MaxBatchEvents {
+		select {
+		case r := <-s.queue:
+			batch = append(batch, r)
+			n += len(r.rows)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// writer commits what is queued, a batch at a time, until Close
+// (PostgreSQL).
 func (s *Store) writer() {
 	defer s.wg.Done()
 	for {
-		var first *request
-		select {
-		case first = <-s.queue:
-		case <-s.closing:
-			// Close waits for Appends already queued: answer them.
-			for {
-				select {
-				case r := <-s.queue:
-					s.commit([]*request{r})
-				default:
-					return
-				}
-			}
+		batch, ok := s.take()
+		if !ok {
+			return
 		}
-		batch, n := []*request{first}, len(first.rows)
-	drain:
-		for n < s.opts.MaxBatchEvents {
-			select {
-			case r := <-s.queue:
-				batch = append(batch, r)
-				n += len(r.rows)
-			default:
-				break drain
-			}
+		err := s.apply(context.Background(), batch)
+		s.answer(batch, err)
+		for _, r := range batch {
+			r.done <- err
 		}
-		s.commit(batch)
 	}
 }
 
-// commit stores a batch of requests in one transaction and answers each.
-func (s *Store) commit(reqs []*request) {
+// journalWriter appends what is queued to the journal, a batch of
+// requests in one write, and answers each, until Close (SQLite).
+func (s *Store) journalWriter() {
+	defer s.wg.Done()
+	for {
+		batch, ok := s.take()
+		if !ok {
+			return
+		}
+		err := s.journalBatch(batch)
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+}
+
+// journalBatch writes a batch to the journal and hands it to the applier.
+func (s *Store) journalBatch(batch []*request) error {
+	var buf []byte
+	n := 0
+	for _, r := range batch {
+		buf = append(buf, r.line...)
+		n += r.res.Accepted
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Room first: a disk slower than the load slows its clients.
+	for s.pendingN > 0 && s.pendingN+n > maxPendingEvents && s.failure == nil {
+		s.room.Wait()
+	}
+	if s.failure != nil {
+		// The table refuses commits (disk full, file removed): accept
+		// nothing more until an apply succeeds, so that the clients keep
+		// the events and retry.
+		return s.failure
+	}
+	if len(buf) > 0 {
+		if err := s.j.write(buf); err != nil {
+			return err
+		}
+	}
+	for _, r := range batch {
+		s.written++
+		r.seq = s.written
+	}
+	s.pending = append(s.pending, batch...)
+	s.pendingN += n
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// applyRetry is how long the applier waits after a failed apply before it
+// tries again: what failed (a full disk, a locked file) takes a while to
+// go away.
+const applyRetry = 500 * time.Millisecond
+
+// applier commits what the journal holds into the table, everything
+// waiting in one transaction, until Close has the journal writer stopped
+// and the journal applied.
+func (s *Store) applier() {
+	defer close(s.applyDone)
+	if s.opts.holdApply != nil {
+		select {
+		case <-s.opts.holdApply:
+		case <-s.applyStop:
+			return
+		}
+	}
+	for {
+		stopping := false
+		select {
+		case <-s.wake:
+		case <-s.applyStop:
+			stopping = true
+		}
+		for {
+			done, gone := s.applyPending()
+			if done || gone {
+				break
+			}
+			if stopping {
+				return // left in the journal, for the next Open
+			}
+			select {
+			case <-time.After(applyRetry):
+			case <-s.applyStop:
+				stopping = true
+			}
+		}
+		if stopping {
+			return
+		}
+	}
+}
+
+// applyPending applies everything pending, rotating the journal so that
+// the segments it applied can go. done says nothing is left; gone that
+// the store's file is gone for good.
+func (s *Store) applyPending() (done, gone bool) {
+	for {
+		s.mu.Lock()
+		if len(s.pending) == 0 {
+			s.mu.Unlock()
+			return true, false
+		}
+		reqs, n := s.pending, 0
+		s.pending = nil
+		for _, r := range reqs {
+			n += r.res.Accepted
+		}
+		// The segments up to through hold these requests only, once the
+		// journal goes on in a new one; if it cannot, the segment stays
+		// (replayed after a crash, its events are duplicates).
+		through := s.j.seq
+		rotated := s.j.rotate() == nil
+		s.mu.Unlock()
+		err := s.apply(context.Background(), reqs)
+		if err == nil && rotated {
+			// A segment that cannot be removed now goes with the next
+			// one; replayed before that, its events are duplicates.
+			_ = s.j.removeThrough(through)
+		}
+		s.mu.Lock()
+		if err != nil {
+			s.failure = err
+			if errors.Is(err, ErrGone) {
+				// Its journal went with it: nothing to retry.
+				s.pendingN -= n
+				s.room.Broadcast()
+				s.mu.Unlock()
+				s.answer(reqs, err)
+				return false, true
+			}
+			s.pending = append(reqs, s.pending...)
+			s.room.Broadcast()
+			s.mu.Unlock()
+			return false, false
+		}
+		s.failure = nil
+		s.pendingN -= n
+		s.applied = reqs[len(reqs)-1].seq
+		close(s.progress)
+		s.progress = make(chan struct{})
+		s.room.Broadcast()
+		s.mu.Unlock()
+		s.answer(reqs, nil)
+	}
+}
+
+// answer tells the requests' waiters (and OnApplied) what became of them.
+func (s *Store) answer(reqs []*request, err error) {
+	for _, r := range reqs {
+		r.err = err
+		if err == nil && s.opts.OnApplied != nil {
+			res := r.res
+			res.Accepted, res.Expired = 0, 0
+			s.opts.OnApplied(res)
+		}
+		close(r.applied)
+	}
+}
+
+// apply stores a batch of requests in one transaction and fills in each
+// one's Result.
+func (s *Store) apply(ctx context.Context, reqs []*request) error {
 	b := &batch{now: s.opts.Now()}
 	seen := make(map[string]bool)
 	for _, r := range reqs {
@@ -317,30 +688,32 @@ func (s *Store) commit(reqs []*request) {
 			b.rows = append(b.rows, rw)
 		}
 	}
-	err := s.b.commit(context.Background(), b)
+	err := s.b.commit(ctx, b)
 	s.commits.Add(1)
 	if err != nil {
-		err = fmt.Errorf("store %s: %w", s.Where(), err)
+		// Pending again, for the retry.
+		for _, rw := range b.rows {
+			rw.status = statusPending
+		}
+		return fmt.Errorf("store %s: %w", s.Where(), err)
 	}
 	for _, r := range reqs {
-		if err == nil {
-			for i := range r.rows {
-				switch r.rows[i].status {
-				case statusStored:
-					r.res.Stored++
-				case statusDuplicate:
-					r.res.Duplicates++
-				case statusRefusedDeleted:
-					r.res.RefusedDeleted++
-				}
-			}
-			// Deletions are counted once, on the first request.
-			if r == reqs[0] {
-				r.res.DeletedByRequest = b.deleted
+		for i := range r.rows {
+			switch r.rows[i].status {
+			case statusStored:
+				r.res.Stored++
+			case statusDuplicate:
+				r.res.Duplicates++
+			case statusRefusedDeleted:
+				r.res.RefusedDeleted++
 			}
 		}
-		r.done <- err
+		// Deletions are counted once, on the first request.
+		if r == reqs[0] {
+			r.res.DeletedByRequest = b.deleted
+		}
 	}
+	return nil
 }
 
 // Maintain runs retention (and a SQLite file's size cap) once, and
@@ -365,6 +738,9 @@ func (s *Store) longestRetention() time.Duration {
 // Pending returns up to limit events no air-gapped export has taken, in
 // the order they were stored.
 func (s *Store) Pending(ctx context.Context, limit int) ([]Event, error) {
+	if err := s.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("read store %s: %w", s.Where(), err)
+	}
 	evs, err := s.b.pending(ctx, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read store %s: %w", s.Where(), err)
@@ -382,6 +758,9 @@ func (s *Store) MarkExported(ctx context.Context, uids []string, exportID string
 
 // CountByType returns how many events of each type are stored.
 func (s *Store) CountByType(ctx context.Context) (map[string]int64, error) {
+	if err := s.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("count store %s: %w", s.Where(), err)
+	}
 	out := make(map[string]int64)
 	rows, err := s.DB().QueryContext(ctx, "SELECT event_type, count(*) FROM events GROUP BY event_type")
 	if err != nil {
@@ -399,13 +778,23 @@ func (s *Store) CountByType(ctx context.Context) (map[string]int64, error) {
 	return out, rows.Err()
 }
 
-// Close answers the Appends already queued, then closes the database.
+// Close answers the requests already queued, puts what the journal holds
+// into the table, then closes the database. What it cannot apply stays in
+// the journal for the next Open.
 func (s *Store) Close() error {
 	var err error
 	s.once.Do(func() {
 		close(s.closing)
 		s.wg.Wait()
-		err = s.b.close()
+		if s.j != nil {
+			close(s.applyStop)
+			<-s.applyDone
+			s.mu.Lock()
+			empty := len(s.pending) == 0
+			s.mu.Unlock()
+			err = s.j.close(empty)
+		}
+		err = errors.Join(err, s.b.close())
 	})
 	return err
 }

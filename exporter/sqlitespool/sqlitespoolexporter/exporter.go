@@ -105,12 +105,16 @@ func (e *spoolExporter) open(ctx context.Context) (*store.Store, error) {
 		DSN:       string(e.cfg.Postgres.DSN),
 		MaxBytes:  e.cfg.MaxSizeMiB << 20,
 		Retention: e.cfg.retentionByEvent(),
+		OnApplied: e.applied,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlitespool exporter: %w", err)
 	}
 	if m := sp.Migrated(); m != "" {
 		e.logger.Info(m, zap.String("store", sp.Where()))
+	}
+	if r := sp.Recovered(); r != "" {
+		e.logger.Info(r, zap.String("store", sp.Where()))
 	}
 	return sp, nil
 }
@@ -131,8 +135,12 @@ func (e *spoolExporter) reopen(gone *store.Store) {
 		e.mu.Unlock()
 		return
 	}
+	// Closed first: it holds the store's writer lock.
+	_ = gone.Close()
 	sp, err := e.open(context.Background())
 	if err != nil {
+		// e.spool stays the closed store: the next batch, refused with
+		// ErrClosed, tries again.
 		e.mu.Unlock()
 		e.logger.Warn("the store's file was removed and a new one cannot be made; retrying with the next batch", zap.Error(err))
 		return
@@ -141,7 +149,6 @@ func (e *spoolExporter) reopen(gone *store.Store) {
 	e.mu.Unlock()
 	e.logger.Warn("the store's file was removed while open: a new, empty store was created at its path; "+
 		"batches refused meanwhile are sent again by their clients", zap.String("store", sp.Where()))
-	_ = gone.Close()
 }
 
 // maintain runs the retention purge every purge interval, so that an idle
@@ -222,23 +229,29 @@ func (e *spoolExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if sp == nil {
 		return errNotStarted
 	}
-	res, err := sp.Append(ctx, evs)
+	res, err := sp.Accept(ctx, evs)
 	if err != nil {
 		e.failures.refused(e.logger, len(evs), err, time.Now())
-		if errors.Is(err, store.ErrGone) {
+		if errors.Is(err, store.ErrGone) || errors.Is(err, store.ErrClosed) {
 			e.reopen(sp)
 		}
 		return unavailable(fmt.Errorf("store %d events: %w", len(evs), err))
 	}
 	e.failures.stored(e.logger)
+	e.count(ctx, outcomeExpired, res.Expired)
+	return nil
+}
+
+// applied counts what became of accepted events once the store put them
+// into its table (store.Options.OnApplied).
+func (e *spoolExporter) applied(res store.Result) {
+	ctx := context.Background()
 	e.count(ctx, outcomeStored, res.Stored)
 	e.count(ctx, outcomeDuplicate, res.Duplicates)
 	e.count(ctx, outcomeRefusedDeleted, res.RefusedDeleted)
-	e.count(ctx, outcomeExpired, res.Expired)
 	if res.DeletedByRequest > 0 {
 		e.deleted.Add(ctx, int64(res.DeletedByRequest), metric.WithAttributes(attribute.String("reason", "deletion_request")))
 	}
-	return nil
 }
 
 func (e *spoolExporter) count(ctx context.Context, outcome string, n int) {

@@ -2,6 +2,7 @@ package sqlitespoolexporter
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,7 +62,14 @@ func stored(t *testing.T, e *spoolExporter) []store.Event {
 }
 
 func TestTheFactoryExporterStartsStoresAndShutsDown(t *testing.T) {
-	exp, _, cfg := running(t, func(c *Config) { c.Path = filepath.Join(t.TempDir(), "f.db") })
+	exp, e, cfg := running(t, func(c *Config) { c.Path = filepath.Join(t.TempDir(), "f.db") })
+	// One writer at a time: the store's lock refuses a second.
+	if err := exp.Start(ctx, componenttest.NewNopHost()); err == nil || !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("a second exporter on the same store started: %v", err)
+	}
+	if err := e.shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := exp.Start(ctx, componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}

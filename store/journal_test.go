@@ -1,0 +1,247 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/schema"
+)
+
+// storedUIDs reads every uid in the SQLite store at path, through a
+// reader that does not replay the journal.
+func storedUIDs(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	r := mustOpen(t, Options{Path: path, MustExist: true})
+	rows, err := r.DB().QueryContext(ctx, "SELECT uid FROM events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var uid string
+		if err := rows.Scan(&uid); err != nil {
+			t.Fatal(err)
+		}
+		out[uid] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	return out
+}
+
+// killChildEnv makes the test binary, run by TestAcceptedEventsSurviveSIGKILL,
+// the process that is killed: it accepts batches into the store named by
+// the variable's value and prints each accepted batch's first uid.
+const killChildEnv = "STORE_KILL_CHILD"
+
+// TestAcceptedEventsSurviveSIGKILL runs a process that accepts batch after
+// batch into a SQLite store and SIGKILLs it mid-load, twice: once with its
+// applier held (every accepted event is in the journal only) and once
+// running freely (the kill lands wherever it lands). Opening the store
+// again replays the journal: every batch the process was told was
+// accepted is in the table, exactly once.
+func TestAcceptedEventsSurviveSIGKILL(t *testing.T) {
+	if path := os.Getenv(killChildEnv); path != "" {
+		acceptUntilKilled(path, os.Getenv(killChildEnv+"_HOLD") != "")
+		return
+	}
+	for _, held := range []bool{true, false} {
+		t.Run(fmt.Sprintf("applier held %v", held), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "store.db")
+			cmd := exec.Command(os.Args[0], "-test.run", "^TestAcceptedEventsSurviveSIGKILL$")
+			cmd.Env = append(os.Environ(), killChildEnv+"="+path)
+			if held {
+				cmd.Env = append(cmd.Env, killChildEnv+"_HOLD=1")
+			}
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var accepted []int
+			sc := bufio.NewScanner(out)
+			for sc.Scan() && len(accepted) < 40 {
+				if n, ok := strings.CutPrefix(sc.Text(), "accepted "); ok {
+					i, _ := strconv.Atoi(n)
+					accepted = append(accepted, i)
+				}
+			}
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			if len(accepted) < 40 {
+				t.Fatalf("the child accepted %d batches before it stopped", len(accepted))
+			}
+			if held {
+				if n := len(storedUIDs(t, path)); n != 0 {
+					t.Fatalf("%d events in the table before the replay, want 0: the applier was held", n)
+				}
+			}
+			s := mustOpen(t, Options{Path: path})
+			if held && !strings.Contains(s.Recovered(), "replayed") {
+				t.Errorf("Recovered() = %q, want the replay told", s.Recovered())
+			}
+			s.Close()
+			uids := storedUIDs(t, path)
+			for _, i := range accepted {
+				for _, ev := range killBatch(i) {
+					if !uids[ev.UID] {
+						t.Fatalf("event %s of accepted batch %d is missing after the kill", ev.UID, i)
+					}
+				}
+			}
+			t.Logf("%d batches accepted before the kill, %d events stored", len(accepted), len(uids))
+		})
+	}
+}
+
+// killBatch is the child's batch i: ten events of one session.
+func killBatch(i int) []Event {
+	var evs []Event
+	for k := range 10 {
+		evs = append(evs, sample(schema.EventCommandGenerated, fmt.Sprintf("%016x", i), now.Add(-time.Hour), i*10+k))
+	}
+	return evs
+}
+
+func acceptUntilKilled(path string, hold bool) {
+	o := Options{Path: path, Now: func() time.Time { return now }}
+	if hold {
+		o.holdApply = make(chan struct{})
+	}
+	s, err := Open(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	for i := 0; ; i++ {
+		if _, err := s.Accept(ctx, killBatch(i)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Printf("accepted %d\n", i)
+	}
+}
+
+// TestTheJournalKeepsOnlyWhatIsNotApplied: once the events are in the
+// table, the journal is one empty segment; Close leaves none.
+func TestTheJournalKeepsOnlyWhatIsNotApplied(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	s := mustOpen(t, Options{Path: path})
+	for i := range 5 {
+		if _, err := s.Accept(ctx, killBatch(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := segments(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) != 1 {
+		t.Fatalf("segments after the flush: %v, want the open one only", segs)
+	}
+	fi, err := os.Stat(segmentName(path, segs[0]))
+	if err != nil || fi.Size() != 0 {
+		t.Fatalf("the open segment after the flush: %v %v, want it empty", fi, err)
+	}
+	if n := len(storedUIDs(t, path)); n != 50 {
+		t.Fatalf("%d events stored, want 50", n)
+	}
+	// Written again after the rotation, then closed: applied, removed.
+	if _, err := s.Accept(ctx, killBatch(5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if segs, _ := segments(path); len(segs) != 0 {
+		t.Fatalf("segments after Close: %v, want none", segs)
+	}
+	if n := len(storedUIDs(t, path)); n != 60 {
+		t.Fatalf("%d events stored after Close, want 60", n)
+	}
+}
+
+// TestAJournalLineCutShortIsSkippedAndTheRestReplayed: a segment whose
+// last write was cut short (never acknowledged) and that holds a line of
+// garbage replays every whole line and says what it skipped.
+func TestAJournalLineCutShortIsSkippedAndTheRestReplayed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	mustOpen(t, Options{Path: path}).Close()
+	var b []byte
+	for _, ev := range killBatch(1) {
+		enc, err := event.Encode(ev.Name, ev.Time, ev.Attrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = event.AppendLine(b, ev.UID, event.FormatStoreTime(now), enc)
+	}
+	b = append(b, "not a line\n"...)
+	first := bytes.IndexByte(b, '\n')
+	b = append(b, b[:first/2]...) // the torn tail: half a line
+	if err := os.WriteFile(segmentName(path, 7), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, Options{Path: path})
+	if got := s.Recovered(); !strings.Contains(got, "replayed 10 events") || !strings.Contains(got, "2 unreadable lines") {
+		t.Errorf("Recovered() = %q", got)
+	}
+	if _, err := os.Stat(segmentName(path, 7)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the replayed segment is still there: %v", err)
+	}
+	evs, err := s.Pending(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 10 {
+		t.Fatalf("%d events after the replay, want 10", len(evs))
+	}
+	want := killBatch(1)
+	for i, ev := range evs {
+		// At the schema's precision, which the journal keeps.
+		at := want[i].Time.Truncate(time.Millisecond)
+		if ev.UID != want[i].UID || !ev.Time.Equal(at) || !reflect.DeepEqual(ev.Attrs, want[i].Attrs) {
+			t.Errorf("replayed event %d: %s at %v with %d fields, want %s at %v with %d", i,
+				ev.UID, ev.Time, len(ev.Attrs), want[i].UID, at, len(want[i].Attrs))
+		}
+	}
+}
+
+// TestASecondWriterOfASQLiteStoreIsRefused: two collectors on one file
+// would each take the other's journal for a killed process's; the second
+// is refused with a message that says what to do, and a reader is not.
+func TestASecondWriterOfASQLiteStoreIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	mustOpen(t, Options{Path: path})
+	_, err := Open(ctx, Options{Path: path})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "own path") {
+		t.Fatalf("second Open = %v, want ErrLocked saying what to do", err)
+	}
+	r, err := Open(ctx, Options{Path: path, MustExist: true})
+	if err != nil {
+		t.Fatalf("a reader: %v", err)
+	}
+	r.Close()
+}
