@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"caro.sh/telemetry/event"
 )
@@ -71,8 +70,7 @@ func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) er
 	for i := range evs {
 		o := &evs[i]
 		r := row{ev: &o.ev, expires: expiresOn(o.ev.Time, opts.Retention[o.ev.Name])}
-		args := s.args(&r, time.Time{})
-		args[3] = o.created
+		args := s.args(&r, received{arg: o.created})
 		if _, err := tx.ExecContext(ctx, "INSERT INTO events ("+strings.Join(eventInsertColumns(o.ev.Name), ", ")+
 			") VALUES (?"+strings.Repeat(", ?", len(args)-1)+")", args...); err != nil {
 			return fmt.Errorf("copy event %s: %w", o.uid, err)

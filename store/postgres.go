@@ -185,10 +185,12 @@ func (s *pgStore) close() error {
 func (postgresDialect) dayArg(t time.Time) any { return day(t) }
 
 // args are every column of insertColumns: COPY takes one shape.
-func (s *pgStore) args(r *row, received time.Time) []any {
+func (s *pgStore) receivedArg(t time.Time) any { return t.UTC() }
+
+func (s *pgStore) args(r *row, rec received) []any {
 	args := make([]any, fixedColumns+len(fields))
 	args[0], args[1], args[2] = r.ev.UID, r.ev.Name, r.ev.Time.UTC()
-	args[3], args[4] = received.UTC(), day(r.expires)
+	args[3], args[4] = rec.arg, day(r.expires)
 	fieldArgs(args[fixedColumns:], r.ev.Attrs)
 	return args
 }

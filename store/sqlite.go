@@ -207,19 +207,20 @@ func addMissingColumns(ctx context.Context, tx *sql.Tx, d Dialect, listSQL strin
 	return nil
 }
 
-func (s *sqliteStore) migration() string { return s.migrated }
-func (s *sqliteStore) writers() int      { return 1 }
-func (s *sqliteStore) dialect() Dialect  { return sqliteDialect{} }
-func (s *sqliteStore) db() *sql.DB       { return s.dbh }
-func (s *sqliteStore) where() string     { return s.path }
-func (s *sqliteStore) close() error      { return s.dbh.Close() }
+func (s *sqliteStore) receivedArg(t time.Time) any { return event.FormatStoreTime(t) }
+func (s *sqliteStore) migration() string           { return s.migrated }
+func (s *sqliteStore) writers() int                { return 1 }
+func (s *sqliteStore) dialect() Dialect            { return sqliteDialect{} }
+func (s *sqliteStore) db() *sql.DB                 { return s.dbh }
+func (s *sqliteStore) where() string               { return s.path }
+func (s *sqliteStore) close() error                { return s.dbh.Close() }
 
 // args are the fixed columns, then the event's own fields
 // (eventInsertColumns).
-func (s *sqliteStore) args(r *row, received time.Time) []any {
+func (s *sqliteStore) args(r *row, rec received) []any {
 	args := make([]any, fixedColumns+len(eventColumns[r.ev.Name]))
 	args[0], args[1], args[2] = r.ev.UID, r.ev.Name, event.FormatStoreTime(r.ev.Time)
-	args[3], args[4] = event.FormatStoreTime(received), sqliteDialect{}.dayArg(r.expires)
+	args[3], args[4] = rec.arg, sqliteDialect{}.dayArg(r.expires)
 	eventFieldArgs(args[fixedColumns:], r.ev.Name, r.ev.Attrs)
 	return args
 }

@@ -90,13 +90,13 @@ type Options struct {
 // DefaultMaxBatchEvents bounds one group commit: large enough to share a
 // commit between a few dozen concurrent requests, small enough that one
 // transaction stays short.
-const DefaultMaxBatchEvents = 20000
+const DefaultMaxBatchEvents = 10000
 
 // maxPendingEvents bounds the events a SQLite store holds accepted but not
 // yet in the table (in memory, besides the journal): past it, Accept waits
 // for the applier, so that a load the disk cannot keep up with slows its
 // clients instead of growing the collector's memory.
-const maxPendingEvents = 40000
+const maxPendingEvents = 2 * DefaultMaxBatchEvents
 
 // RetentionFor returns the spec's server retention of an event type.
 func RetentionFor(name string) time.Duration {
@@ -157,12 +157,13 @@ type Store struct {
 
 // request is one Accept or Append waiting for its events.
 type request struct {
-	evs  []Event
-	rows []row
-	line []byte // the journal lines of its rows to insert
-	res  Result
-	seq  uint64     // its place in the journal
-	done chan error // durable: journaled, or committed
+	evs     []Event
+	rows    []row
+	line    []byte // the journal lines of its rows to insert
+	res     Result
+	seq     uint64     // its place in the journal
+	segment uint64     // the journal segment that holds it
+	done    chan error // durable: journaled, or committed
 	// applied is closed once the events are in the table (or will not
 	// be: err says why).
 	applied chan struct{}
@@ -403,8 +404,13 @@ func (s *Store) Flush(ctx context.Context) error {
 
 // prepareAt turns the request's events into rows received at received,
 // refusing the expired, and (for the journal) their lines.
-func (s *Store) prepareAt(r *request, received time.Time, journal bool) error {
-	today := day(received)
+func (s *Store) prepareAt(r *request, at time.Time, journal bool) error {
+	today := day(at)
+	// Once for the request, not per event.
+	rec := received{at: at, arg: s.b.receivedArg(at)}
+	if journal {
+		rec.text = event.FormatStoreTime(at)
+	}
 	r.rows = make([]row, len(r.evs))
 	for i := range r.evs {
 		ev := &r.evs[i]
@@ -434,16 +440,24 @@ func (s *Store) prepareAt(r *request, received time.Time, journal bool) error {
 				rw.deletes = a.Value.List
 			}
 		}
-		rw.args = s.b.args(rw, received)
+		rw.args = s.b.args(rw, rec)
 		if journal {
 			enc, err := event.AppendEncode(nil, ev.Name, ev.Time, ev.Attrs)
 			if err != nil {
 				return fmt.Errorf("store: event %d (%s): %w", i, ev.Name, err)
 			}
-			r.line = event.AppendLine(r.line, ev.UID, event.FormatStoreTime(received), enc)
+			r.line = event.AppendLine(r.line, ev.UID, rec.text, enc)
 		}
 	}
 	return nil
+}
+
+// received is when the store took a request's events, in the forms its
+// rows need.
+type received struct {
+	at   time.Time
+	arg  any    // the insert argument (backend.receivedArg)
+	text string // the journal's (event.FormatStoreTime), when journaled
 }
 
 // expiresOn is the UTC day from which an event of time t, kept for
@@ -545,7 +559,8 @@ func (s *Store) journalBatch(batch []*request) error {
 	}
 	for _, r := range batch {
 		s.written++
-		r.seq = s.written
+		r.seq, r.segment = s.written, s.j.seq
+		r.line = nil // written: memory for the next requests
 	}
 	s.pending = append(s.pending, batch...)
 	s.pendingN += n
@@ -610,19 +625,30 @@ func (s *Store) applyPending() (done, gone bool) {
 			s.mu.Unlock()
 			return true, false
 		}
-		reqs, n := s.pending, 0
-		s.pending = nil
-		for _, r := range reqs {
-			n += r.res.Accepted
+		// A chunk at a time: each commit frees room for the journal
+		// writer, so that clients wait for a part of the backlog, never
+		// for all of it.
+		k, n := 0, 0
+		for k < len(s.pending) && (k == 0 || n+s.pending[k].res.Accepted <= s.opts.MaxBatchEvents) {
+			n += s.pending[k].res.Accepted
+			k++
 		}
-		// The segments up to through hold these requests only, once the
-		// journal goes on in a new one; if it cannot, the segment stays
-		// (replayed after a crash, its events are duplicates).
-		through := s.j.seq
-		rotated := s.j.rotate() == nil
+		reqs := s.pending[:k:k]
+		s.pending = s.pending[k:]
+		// The journal goes on in a new segment, so that the segments
+		// before the first request still pending hold applied requests
+		// only. If it cannot, the segment stays (replayed after a crash,
+		// its events are duplicates).
+		if s.j.size > 0 {
+			_ = s.j.rotate()
+		}
+		through := s.j.seq - 1
+		if len(s.pending) > 0 {
+			through = s.pending[0].segment - 1
+		}
 		s.mu.Unlock()
 		err := s.apply(context.Background(), reqs)
-		if err == nil && rotated {
+		if err == nil {
 			// A segment that cannot be removed now goes with the next
 			// one; replayed before that, its events are duplicates.
 			_ = s.j.removeThrough(through)
@@ -887,8 +913,10 @@ type backend interface {
 	maintain(ctx context.Context, now time.Time, longest time.Duration) (int64, error)
 	pending(ctx context.Context, limit int) ([]Event, error)
 	markExported(ctx context.Context, uids []string, exportID string, at time.Time) error
-	// args builds a row's insert arguments, received at received.
-	args(r *row, received time.Time) []any
+	// args builds a row's insert arguments, received at rec.
+	args(r *row, rec received) []any
+	// receivedArg is a receive time as an insert argument.
+	receivedArg(t time.Time) any
 	writers() int
 	dialect() Dialect
 	db() *sql.DB
