@@ -120,8 +120,29 @@ func TestTheSameUIDIsStoredOnce(t *testing.T) {
 		if res, err := s.Append(ctx, []Event{b, a}); err != nil || res.Stored != 0 || res.Duplicates != 2 {
 			t.Fatalf("resend = %+v, %v; want 2 duplicates", res, err)
 		}
+		// New and stored events of one type, interleaved, in one request.
+		const stored = 35
+		var mixed []Event
+		for i := range 3*stored + 5 {
+			mixed = append(mixed, sample(schema.EventSessionEnd, "0123456789abcdef", eventtest.T0, 100+i))
+		}
+		if res, err := s.Append(ctx, mixed[:stored]); err != nil || res.Stored != stored {
+			t.Fatalf("Append = %+v, %v", res, err)
+		}
+		var again []Event
+		for i, ev := range mixed {
+			again = append(again, ev)
+			if i%5 == 0 {
+				again = append(again, b)
+				b, a = a, b
+			}
+		}
+		res, err := s.Append(ctx, again)
+		if want := len(mixed) - stored; err != nil || res.Stored != want || res.Duplicates != len(again)-want {
+			t.Fatalf("mixed resend = %+v, %v; want %d stored, %d duplicates", res, err, want, len(again)-want)
+		}
 		counts, err := s.CountByType(ctx)
-		if err != nil || counts[schema.EventSessionStart] != 1 || counts[schema.EventSessionEnd] != 1 {
+		if err != nil || counts[schema.EventSessionStart] != 1 || counts[schema.EventSessionEnd] != 1+int64(len(mixed)) {
 			t.Fatalf("counts %v, %v", counts, err)
 		}
 	})
