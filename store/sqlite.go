@@ -27,6 +27,7 @@ type sqliteStore struct {
 	file      os.FileInfo // the file opened, to notice its removal
 	migrated  string      // what setUp migrated, for the log
 	retention map[string]time.Duration
+	ckpt      *checkpointer // nil for a reader
 }
 
 // sqliteVersion is the user_version of a store made by this package. The
@@ -63,9 +64,15 @@ func openSQLite(ctx context.Context, o Options) (backend, error) {
 	// A bigger page cache keeps the indexes' hot pages in memory while a
 	// large store grows (session ids arrive in no order).
 	q.Add("_pragma", "cache_size(-65536)")
-	q.Add("_pragma", "wal_autocheckpoint(8192)")
 	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
-	db, err := sql.Open("sqlite", dsn)
+	if !o.MustExist {
+		// The checkpointer copies the WAL into the file on its own
+		// connection (checkpointer); the writer checkpoints only when it
+		// falls far behind.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", backstopCheckpointPages))
+	}
+	wdsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
+	db, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -79,7 +86,57 @@ func openSQLite(ctx context.Context, o Options) (backend, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if !o.MustExist {
+		ck, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		ck.SetMaxOpenConns(1)
+		s.ckpt = &checkpointer{db: ck, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		go s.ckpt.run()
+	}
 	return s, nil
+}
+
+// backstopCheckpointPages is the WAL size (in pages: 32 MiB) at which the
+// writer checkpoints too, after its commit: little is left to copy by
+// then, and the WAL starts again from its beginning at the next commit,
+// which the checkpointer alone, always a commit behind a busy writer,
+// would not get to.
+const backstopCheckpointPages = 8192
+
+// checkpointer copies committed WAL frames into the database file on its
+// own connection, after each commit, while the writer goes on: the copy
+// is a third of a commit's cost, and the writer is the store's one
+// serial path. A PASSIVE checkpoint never blocks the writer or readers.
+type checkpointer struct {
+	db   *sql.DB
+	wake chan struct{}
+	done chan struct{}
+}
+
+func (c *checkpointer) run() {
+	defer close(c.done)
+	for range c.wake {
+		// SQLITE_BUSY (a reader or the writer in the way) is no error:
+		// the next commit wakes it again.
+		_, _ = c.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+	}
+}
+
+// poke asks for a checkpoint, without waiting.
+func (c *checkpointer) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *checkpointer) close() error {
+	close(c.wake)
+	<-c.done
+	return c.db.Close()
 }
 
 // setUp brings the file to this package's table: a new file gets it, a
@@ -213,7 +270,13 @@ func (s *sqliteStore) writers() int                { return 1 }
 func (s *sqliteStore) dialect() Dialect            { return sqliteDialect{} }
 func (s *sqliteStore) db() *sql.DB                 { return s.dbh }
 func (s *sqliteStore) where() string               { return s.path }
-func (s *sqliteStore) close() error                { return s.dbh.Close() }
+func (s *sqliteStore) close() error {
+	var err error
+	if s.ckpt != nil {
+		err = s.ckpt.close()
+	}
+	return errors.Join(err, s.dbh.Close())
+}
 
 // args are the fixed columns, then the event's own fields
 // (eventInsertColumns).
@@ -284,6 +347,9 @@ func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return err
+	}
+	if s.ckpt != nil {
+		s.ckpt.poke()
 	}
 	// An open file keeps working after its folder is deleted, and SQLite
 	// commits into it without an error: checked after the commit, so that
