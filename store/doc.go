@@ -19,15 +19,35 @@
 //
 // # Writes
 //
-// Append takes the events of one request. Concurrent Appends share one
-// transaction (group commit): a writer takes every request waiting, stores
-// their events together, commits, and only then answers each, so that an
-// acknowledged event survives the process being killed, and many requests
-// pay for one commit. In one transaction, a batch's deletion requests are
-// applied first (their sessions' events deleted, a tombstone kept), then
-// the events that no tombstone covers are inserted, a uid already stored
-// being a duplicate (ON CONFLICT DO NOTHING). Events past their retention
-// are refused before they are written.
+// Accept takes the events of one request and returns once they are
+// durable, which is all a collector waits for; Append also waits until
+// they are in the table and says what became of them (stored, duplicate,
+// refused by a deletion), which Options.OnApplied tells a collector.
+// Concurrent requests share the work (group commit). In one transaction,
+// a batch's deletion requests are applied first (their sessions' events
+// deleted, a tombstone kept), then the events that no tombstone covers
+// are inserted, a uid already stored being a duplicate (ON CONFLICT DO
+// NOTHING). Events past their retention are refused before they are
+// written.
+//
+// PostgreSQL: a writer takes every request waiting, commits their events
+// together, and only then answers each.
+//
+// SQLite: a writer appends every request waiting to the store's journal
+// (segment files <path>.ingest-N, one event.AppendLine line per event) in
+// one write(2) and answers each: an accepted event survives the process
+// being killed, as a commit with synchronous=NORMAL does. An applier
+// commits what the journal holds into the table, up to MaxBatchEvents per
+// transaction, and removes the segments it applied; a checkpointer copies
+// the WAL into the file on its own connection. Open replays the segments
+// a killed process left (their events already stored are duplicates), and
+// a lock file (<path>.lock) refuses a second writer process. Why: SQLite
+// logs whole pages, and each insert dirties a page of each index (uids
+// and times arrive in no order), so small commits spent most of their
+// time writing the same pages again; see journal.go for the figures.
+// Past 2 x MaxBatchEvents accepted but not applied, Accept waits for the
+// applier, so that a disk slower than the load slows its clients instead
+// of filling the collector's memory.
 //
 // In PostgreSQL, inserts take a shared advisory lock and deletions an
 // exclusive one, so that a deletion received by one replica cannot miss an

@@ -16,9 +16,11 @@
 // the store; a record without one gets the name-based UUID of its payload
 // (event.NameBasedUID), so a batch or an export file sent twice is stored
 // once. The event's time is its Timestamp, else its ObservedTimestamp,
-// else the arrival. Out: store.Append, whose group commit shares one
-// transaction between concurrent batches and answers each once it is
-// durable; the store ignores duplicates, refuses what is past its
+// else the arrival. Out: store.Accept, which shares its write between
+// concurrent batches and answers each once it is durable (in a SQLite
+// store's journal, or committed to PostgreSQL); the outcome counts come
+// from store.Options.OnApplied as the events reach the table. The store
+// ignores duplicates, refuses what is past its
 // class's retention, carries out deletion.request events and refuses
 // events they cover. A store failure is returned as Unavailable with a
 // 2 s retry delay, which the receivers answer 503 with Retry-After. A
