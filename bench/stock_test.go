@@ -17,7 +17,6 @@ import (
 	"time"
 
 	contrib "github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -25,6 +24,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"caro.sh/telemetry/event/pdataconv"
+	"caro.sh/telemetry/internal/collectortest"
 	"caro.sh/telemetry/internal/loadgen"
 	"caro.sh/telemetry/schema"
 )
@@ -204,14 +204,7 @@ func TestTheStockRedactionKeepsValidSessionsAndMasksWhatItsPatternsMatch(t *test
 	cfg := stockRedaction(t)
 	f := contrib.NewFactory()
 	sink := new(consumertest.LogsSink)
-	p, err := f.CreateLogs(context.Background(), processortest.NewNopSettings(f.Type()), cfg, sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	p := collectortest.StartLogsProcessor(t, f, processortest.NewNopSettings(f.Type()), cfg, sink)
 	var patterns []*regexp.Regexp
 	for _, b := range blockedValues {
 		patterns = append(patterns, regexp.MustCompile(b.re))

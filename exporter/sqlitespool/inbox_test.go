@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -190,17 +187,7 @@ func TestEightProcessesStagingWhileTheSpoolIngestsLoseNothing(t *testing.T) {
 	const procs, each = 8, 200
 	path := filepath.Join(t.TempDir(), "caro", "telemetry.db")
 	start := time.Now().Add(300 * time.Millisecond).UnixNano()
-	cmds := make([]*exec.Cmd, procs)
-	outs := make([]*strings.Builder, procs)
-	for w := range procs {
-		outs[w] = new(strings.Builder)
-		cmds[w] = helperCmd(t, envHelper+"=inbox", envPath+"="+path, envWorker+"="+strconv.Itoa(w),
-			envCount+"="+strconv.Itoa(each), envStart+"="+strconv.FormatInt(start, 10))
-		cmds[w].Stdout, cmds[w].Stderr = outs[w], outs[w]
-		if err := cmds[w].Start(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	wait := startWriters(t, "inbox", path, procs, each, start)
 	// Meanwhile, readers open the spool again and again, each claiming and
 	// ingesting whatever is staged at that moment.
 	done := make(chan struct{})
@@ -215,11 +202,7 @@ func TestEightProcessesStagingWhileTheSpoolIngestsLoseNothing(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	for w, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("writer %d: %v\n%s", w, err, outs[w])
-		}
-	}
+	wait()
 	<-done
 	sp := openTemp(t, Options{Path: path})
 	evs, err := sp.List(ctx, ListOptions{IncludeTransmitted: true})

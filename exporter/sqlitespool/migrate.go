@@ -26,7 +26,7 @@ const SchemaVersion = 2
 // after Clear, so that an uploader holding ids from before can never mark a
 // newer event as sent.
 func migrate1(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range []string{
+	return execAll(ctx, tx,
 		`CREATE TABLE events (
 			id INTEGER PRIMARY KEY AUTOINCREMENT,
 			event_type TEXT NOT NULL,
@@ -43,12 +43,7 @@ func migrate1(ctx context.Context, tx *sql.Tx) error {
 			key TEXT PRIMARY KEY,
 			value INTEGER NOT NULL
 		) WITHOUT ROWID`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
+	)
 }
 
 // migrate2 added what the collector's store needed when it was this
@@ -62,7 +57,7 @@ func migrate1(ctx context.Context, tx *sql.Tx) error {
 // any of them; the step stays as shipped, so that every file reaches the
 // same version 2 and a file of an older build opens unchanged.
 func migrate2(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range []string{
+	return execAll(ctx, tx,
 		`ALTER TABLE events ADD COLUMN session_id TEXT`,
 		`ALTER TABLE events ADD COLUMN event_time TEXT NOT NULL DEFAULT ''`,
 		// The payload's timestamp has milliseconds (TimestampLayout); the
@@ -80,7 +75,12 @@ func migrate2(ctx context.Context, tx *sql.Tx) error {
 			before TEXT NOT NULL, -- events of the session up to this time are deleted
 			deleted_at TEXT NOT NULL
 		) WITHOUT ROWID`,
-	} {
+	)
+}
+
+// execAll runs the statements of a migration step in order.
+func execAll(ctx context.Context, tx *sql.Tx, stmts ...string) error {
+	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}

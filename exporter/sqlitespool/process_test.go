@@ -87,26 +87,36 @@ func helperCmd(t *testing.T, env ...string) *exec.Cmd {
 	return cmd
 }
 
-func TestEightProcessesWritingAtOnceLoseNothing(t *testing.T) {
-	const procs, each = 8, 200
-	path := filepath.Join(t.TempDir(), "caro", "telemetry.db") // created by the racing writers
-	start := time.Now().Add(500 * time.Millisecond).UnixNano()
+// startWriters starts procs helper processes in mode, worker w writing
+// each events to path from start (Unix nanoseconds) on; wait waits for
+// them all and reports on t each that failed, with its output.
+func startWriters(t *testing.T, mode, path string, procs, each int, start int64) (wait func()) {
+	t.Helper()
 	cmds := make([]*exec.Cmd, procs)
 	outs := make([]*strings.Builder, procs)
 	for w := range procs {
 		outs[w] = new(strings.Builder)
-		cmds[w] = helperCmd(t, envHelper+"=concurrent", envPath+"="+path, envWorker+"="+strconv.Itoa(w),
+		cmds[w] = helperCmd(t, envHelper+"="+mode, envPath+"="+path, envWorker+"="+strconv.Itoa(w),
 			envCount+"="+strconv.Itoa(each), envStart+"="+strconv.FormatInt(start, 10))
 		cmds[w].Stdout, cmds[w].Stderr = outs[w], outs[w]
 		if err := cmds[w].Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for w, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("writer %d: %v\n%s", w, err, outs[w])
+	return func() {
+		for w, cmd := range cmds {
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("writer %d: %v\n%s", w, err, outs[w])
+			}
 		}
 	}
+}
+
+func TestEightProcessesWritingAtOnceLoseNothing(t *testing.T) {
+	const procs, each = 8, 200
+	path := filepath.Join(t.TempDir(), "caro", "telemetry.db") // created by the racing writers
+	start := time.Now().Add(500 * time.Millisecond).UnixNano()
+	startWriters(t, "concurrent", path, procs, each, start)()
 	if t.Failed() {
 		return
 	}

@@ -1,5 +1,10 @@
 package redaction
 
+import (
+	"iter"
+	"strings"
+)
+
 // Character classes, one bit each, so that one pass over a string tells which
 // detectors can possibly match.
 const (
@@ -106,6 +111,40 @@ func lower(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
+}
+
+// indexes yields the index of every c in s, in order.
+func indexes(s string, c byte) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for off := 0; ; {
+			d := strings.IndexByte(s[off:], c)
+			if d < 0 || !yield(off+d) {
+				return
+			}
+			off += d + 1
+		}
+	}
+}
+
+// runs yields every longest run of bytes of s for which in is true, in
+// order.
+func runs(s string, in func(byte) bool) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := 0; i < len(s); {
+			if !in(s[i]) {
+				i++
+				continue
+			}
+			j := i + 1
+			for j < len(s) && in(s[j]) {
+				j++
+			}
+			if !yield(s[i:j]) {
+				return
+			}
+			i = j
+		}
+	}
 }
 
 // indexFold is strings.Index for an ASCII lower-case needle, ignoring the

@@ -23,19 +23,10 @@ const (
 )
 
 func hasRandomRun(s string) bool {
-	for i := 0; i < len(s); {
-		if !isRunByte(s[i]) {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(s) && isRunByte(s[j]) {
-			j++
-		}
-		if j-i >= minRandomRun && looksRandom(s[i:j]) {
+	for run := range runs(s, isRunByte) {
+		if len(run) >= minRandomRun && looksRandom(run) {
 			return true
 		}
-		i = j
 	}
 	return false
 }

@@ -63,13 +63,7 @@ func setOf(words string) map[string]struct{} {
 // a host name ending in a known TLD, a file name with a known extension, or
 // a dot file (.env, .ssh).
 func dottedWords(s string) Reason {
-	for off := 0; ; {
-		d := strings.IndexByte(s[off:], '.')
-		if d < 0 {
-			return ReasonNone
-		}
-		i := off + d
-		off = i + 1
+	for i := range indexes(s, '.') {
 		if i >= 3 && equalFold(s[i-3:i], "www") {
 			return ReasonURL
 		}
@@ -98,6 +92,7 @@ func dottedWords(s string) Reason {
 			return ReasonPath
 		}
 	}
+	return ReasonNone
 }
 
 // --- IP addresses ---
@@ -116,18 +111,13 @@ func hasIPv4(s string) bool {
 // hasDashedIPv4 finds the EC2-style host name of an address, ip-10-0-0-1,
 // which is what `hostname` prints on such machines.
 func hasDashedIPv4(s string) bool {
-	for off := 0; ; {
-		d := strings.IndexByte(s[off:], '-')
-		if d < 0 {
-			return false
-		}
-		i := off + d // s[i-2:i+1] may be "ip-"
-		off = i + 1
+	for i := range indexes(s, '-') { // s[i-2:i+1] may be "ip-"
 		if i >= 2 && lower(s[i-2]) == 'i' && lower(s[i-1]) == 'p' && (i == 2 || !isAlnum(s[i-3])) &&
 			ipv4At(s, i+1, '-') {
 			return true
 		}
 	}
+	return false
 }
 
 func ipv4At(s string, i int, sep byte) bool {
@@ -156,26 +146,10 @@ func isIPv6Byte(c byte) bool { return isHex(c) || c == ':' || c == '.' }
 // hasIPv6 finds an IPv6 address (or a MAC address) in a run of hex digits,
 // colons and dots with at least two colons. Model tags have one colon.
 func hasIPv6(s string) bool {
-	for i := 0; i < len(s); {
-		if !isIPv6Byte(s[i]) {
-			i++
-			continue
-		}
-		j := i + 1
-		colons := 0
-		if s[i] == ':' {
-			colons++
-		}
-		for j < len(s) && isIPv6Byte(s[j]) {
-			if s[j] == ':' {
-				colons++
-			}
-			j++
-		}
-		if colons >= 2 && isIPv6Run(s[i:j]) {
+	for run := range runs(s, isIPv6Byte) {
+		if strings.Count(run, ":") >= 2 && isIPv6Run(run) {
 			return true
 		}
-		i = j
 	}
 	return false
 }

@@ -13,12 +13,15 @@ import (
 	"caro.sh/telemetry/schema"
 )
 
-type discard struct{}
+// Discard is an sdklog.Processor that drops every record, the next
+// processor of the tests and benchmarks (the external test package has it
+// as redaction.Discard: this file is compiled into the package under test).
+type Discard struct{}
 
-func (discard) OnEmit(context.Context, *sdklog.Record) error           { return nil }
-func (discard) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
-func (discard) Shutdown(context.Context) error                         { return nil }
-func (discard) ForceFlush(context.Context) error                       { return nil }
+func (Discard) OnEmit(context.Context, *sdklog.Record) error           { return nil }
+func (Discard) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+func (Discard) Shutdown(context.Context) error                         { return nil }
+func (Discard) ForceFlush(context.Context) error                       { return nil }
 
 // TestPooledSlicesHoldNoValue checks that the scratch slices go back to the
 // pool zeroed, after an accepted and after a rejected record, so that the
@@ -26,7 +29,7 @@ func (discard) ForceFlush(context.Context) error                       { return 
 func TestPooledSlicesHoldNoValue(t *testing.T) {
 	lp := sdklog.NewLoggerProvider(
 		sdklog.WithResource(resource.NewSchemaless(attribute.String(schema.ResourceServiceName, schema.ServiceName))),
-		sdklog.WithProcessor(NewProcessor(discard{}, New())),
+		sdklog.WithProcessor(NewProcessor(Discard{}, New())),
 	)
 	defer func() { _ = lp.Shutdown(context.Background()) }()
 	logger := lp.Logger("caro")

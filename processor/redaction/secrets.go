@@ -272,17 +272,12 @@ func looksSecret(s string, st *stats) bool {
 
 // hasPEMHeader finds -----BEGIN and -----END (private keys, certificates).
 func hasPEMHeader(s string) bool {
-	for off := 0; ; {
-		d := strings.IndexByte(s[off:], '-')
-		if d < 0 {
-			return false
-		}
-		i := off + d
+	for i := range indexes(s, '-') {
 		if strings.HasPrefix(s[i:], "-----BEGIN") || strings.HasPrefix(s[i:], "-----END") {
 			return true
 		}
-		off = i + 1
 	}
+	return false
 }
 
 // hasBearer finds "Bearer <token>" and "Basic <token>" (HTTP credentials).

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	contrib "github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"caro.sh/telemetry/internal/collectortest"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/schema"
 )
@@ -62,16 +62,7 @@ func contribConfig() *contrib.Config {
 
 func newLogs(b *testing.B, f processor.Factory, cfg any) processor.Logs {
 	b.Helper()
-	set := processortest.NewNopSettings(f.Type())
-	p, err := f.CreateLogs(context.Background(), set, cfg, consumertest.NewNop())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := p.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = p.Shutdown(context.Background()) })
-	return p
+	return collectortest.StartLogsProcessor(b, f, processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
 }
 
 // runBatches feeds a fresh copy of the batch per iteration (processors
@@ -121,14 +112,7 @@ func TestTheContribComparisonSeesTheSameRecords(t *testing.T) {
 		t.Run(name+" passes every record of the batch", func(t *testing.T) {
 			f, cfg := mk()
 			sink := new(consumertest.LogsSink)
-			p, err := f.CreateLogs(context.Background(), processortest.NewNopSettings(f.Type()), cfg, sink)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-				t.Fatal(err)
-			}
-			defer p.Shutdown(context.Background())
+			p := collectortest.StartLogsProcessor(t, f, processortest.NewNopSettings(f.Type()), cfg, sink)
 			if err := p.ConsumeLogs(context.Background(), benchBatch()); err != nil {
 				t.Fatal(err)
 			}

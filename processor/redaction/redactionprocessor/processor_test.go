@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"caro.sh/telemetry/internal/collectortest"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/processor/redaction/redactionprocessor/internal/metadata"
 	"caro.sh/telemetry/receiver/caroreceiver"
@@ -41,14 +42,7 @@ func newPipeline(t *testing.T, cfg *Config) *pipeline {
 	if cfg == nil {
 		cfg = createDefaultConfig()
 	}
-	p, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	p := collectortest.StartLogsProcessor(t, NewFactory(), set, cfg, sink)
 	return &pipeline{proc: p, sink: sink, tel: tel}
 }
 
