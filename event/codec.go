@@ -288,17 +288,9 @@ func appendString(buf []byte, s string) []byte {
 // type does not match (a string for an int, 1.5 for an int, an object for a
 // leaf), or an int out of the int64 range.
 func Decode(b []byte) (name string, ts time.Time, attrs []schema.Attr, err error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
+	obj, err := readObject(b)
+	if err != nil {
 		return "", time.Time{}, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if dec.More() {
-		return "", time.Time{}, nil, fmt.Errorf("%w: data after the event object", ErrInvalid)
-	}
-	if obj == nil {
-		return "", time.Time{}, nil, fmt.Errorf("%w: not an object", ErrInvalid)
 	}
 	name, ok := obj["event"].(string)
 	if !ok {
@@ -326,6 +318,26 @@ func Decode(b []byte) (name string, ts time.Time, attrs []schema.Attr, err error
 		}
 	}
 	return name, ts.UTC(), attrs, nil
+}
+
+// readObject parses b as exactly one JSON object, keeping numbers as
+// json.Number so that the schema, not the JSON decoder, says whether one
+// is an int or a float. Decode and DecodeLenient wrap its errors in their
+// own sentinel.
+func readObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("data after the event object")
+	}
+	if obj == nil {
+		return nil, errors.New("not an object")
+	}
+	return obj, nil
 }
 
 func (n *node) decodeMembers(def *schema.Event, obj map[string]any, vals []*schema.Value, prefix string) error {

@@ -13,7 +13,6 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,17 +34,9 @@ var ErrMalformed = errors.New("malformed event")
 
 // DecodeLenient parses one event object as a client sent it.
 func DecodeLenient(raw []byte) (name string, ts time.Time, attrs []schema.Attr, err error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
+	obj, err := readObject(raw)
+	if err != nil {
 		return "", time.Time{}, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if obj == nil {
-		return "", time.Time{}, nil, fmt.Errorf("%w: not an object", ErrMalformed)
-	}
-	if dec.More() {
-		return "", time.Time{}, nil, fmt.Errorf("%w: data after the event object", ErrMalformed)
 	}
 	name, ok := obj["event"].(string)
 	if !ok || name == "" {

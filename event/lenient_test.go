@@ -78,21 +78,25 @@ func TestListsAndOddValues(t *testing.T) {
 }
 
 func TestMalformedEventsAreRefused(t *testing.T) {
-	for name, raw := range map[string]string{
-		"not JSON":          `{"event":`,
-		"an array":          `[1,2]`,
-		"null":              `null`,
-		"no event":          `{"timestamp":"2025-12-30T10:15:30Z"}`,
-		"no timestamp":      `{"event":"session.start"}`,
-		"a bad timestamp":   `{"event":"session.start","timestamp":"yesterday"}`,
-		"two objects":       `{"event":"a","timestamp":"2025-12-30T10:15:30Z"}{}`,
-		"too deep":          `{"event":"a","timestamp":"2025-12-30T10:15:30Z","a":{"b":{"c":{"d":{"e":1}}}}}`,
-		"too many fields":   `{"event":"a","timestamp":"2025-12-30T10:15:30Z",` + manyFields(200) + `}`,
-		"a number as event": `{"event":1,"timestamp":"2025-12-30T10:15:30Z"}`,
+	for name, c := range map[string]struct{ raw, why string }{
+		"not JSON":          {`{"event":`, "unexpected EOF"},
+		"an array":          {`[1,2]`, "cannot unmarshal"},
+		"null":              {`null`, "not an object"},
+		"no event":          {`{"timestamp":"2025-12-30T10:15:30Z"}`, `missing "event"`},
+		"no timestamp":      {`{"event":"session.start"}`, `missing "timestamp"`},
+		"a bad timestamp":   {`{"event":"session.start","timestamp":"yesterday"}`, "not RFC 3339"},
+		"two objects":       {`{"event":"a","timestamp":"2025-12-30T10:15:30Z"}{}`, "data after the event object"},
+		"too deep":          {`{"event":"a","timestamp":"2025-12-30T10:15:30Z","a":{"b":{"c":{"d":{"e":1}}}}}`, "nested deeper"},
+		"too many fields":   {`{"event":"a","timestamp":"2025-12-30T10:15:30Z",` + manyFields(200) + `}`, "more than"},
+		"a number as event": {`{"event":1,"timestamp":"2025-12-30T10:15:30Z"}`, `missing "event"`},
 	} {
 		t.Run(name+" is refused", func(t *testing.T) {
-			if _, _, _, err := DecodeLenient([]byte(raw)); !errors.Is(err, ErrMalformed) {
-				t.Errorf("err = %v, want ErrMalformed", err)
+			_, _, _, err := DecodeLenient([]byte(c.raw))
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("err = %v, want ErrMalformed", err)
+			}
+			if !strings.Contains(err.Error(), c.why) {
+				t.Errorf("err = %q, want it to say %q", err, c.why)
 			}
 		})
 	}

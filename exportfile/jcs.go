@@ -164,90 +164,96 @@ func (p *parser) enter() error {
 	return nil
 }
 
-func (p *parser) parseArray() (value, error) {
-	v := value{kind: kindArray, start: p.pos}
+// elements parses the elements of an array or an object, starting at its
+// opening bracket: it calls elem for each element (after skipping the
+// space before it) and checks the commas between them and the closing
+// byte at the end, where it sets v.end. in and item name the container
+// and its elements in errors.
+func (p *parser) elements(v *value, closer byte, in, item string, elem func() error) error {
 	if err := p.enter(); err != nil {
-		return value{}, err
+		return err
 	}
-	p.pos++ // '['
+	p.pos++ // '[' or '{'
 	p.skipSpace()
-	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+	if p.pos < len(p.data) && p.data[p.pos] == closer {
 		p.pos++
 		p.depth--
 		v.end = p.pos
-		return v, nil
+		return nil
 	}
 	for {
 		p.skipSpace()
-		e, err := p.parseValue()
-		if err != nil {
-			return value{}, err
+		if err := elem(); err != nil {
+			return err
 		}
-		v.elems = append(v.elems, e)
 		p.skipSpace()
 		if p.pos >= len(p.data) {
-			return value{}, syntaxError(p.pos, "unexpected end of JSON input in an array")
+			return syntaxError(p.pos, "unexpected end of JSON input in an %s", in)
 		}
 		switch p.data[p.pos] {
 		case ',':
 			p.pos++
-		case ']':
+		case closer:
 			p.pos++
 			p.depth--
 			v.end = p.pos
-			return v, nil
+			return nil
 		default:
-			return value{}, syntaxError(p.pos, "invalid character %q after an array element", p.data[p.pos])
+			return syntaxError(p.pos, "invalid character %q after an %s", p.data[p.pos], item)
 		}
 	}
 }
 
-func (p *parser) parseObject() (value, error) {
-	v := value{kind: kindObject, start: p.pos}
-	if err := p.enter(); err != nil {
+func (p *parser) parseArray() (value, error) {
+	v := value{kind: kindArray, start: p.pos}
+	err := p.elements(&v, ']', "array", "array element", func() error {
+		e, err := p.parseValue()
+		if err != nil {
+			return err
+		}
+		v.elems = append(v.elems, e)
+		return nil
+	})
+	if err != nil {
 		return value{}, err
 	}
-	p.pos++ // '{'
+	return v, nil
+}
+
+func (p *parser) parseObject() (value, error) {
+	v := value{kind: kindObject, start: p.pos}
 	var seen map[string]struct{}
-	p.skipSpace()
-	if p.pos < len(p.data) && p.data[p.pos] == '}' {
-		p.pos++
-		p.depth--
-		v.end = p.pos
-		return v, nil
-	}
-	for {
-		p.skipSpace()
+	err := p.elements(&v, '}', "object", "object member", func() error {
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-			return value{}, syntaxError(p.pos, "object member name expected")
+			return syntaxError(p.pos, "object member name expected")
 		}
 		nameAt := p.pos
 		name, err := p.parseString()
 		if err != nil {
-			return value{}, err
+			return err
 		}
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
-			return value{}, syntaxError(p.pos, "':' expected after object member name")
+			return syntaxError(p.pos, "':' expected after object member name")
 		}
 		p.pos++
 		p.skipSpace()
 		e, err := p.parseValue()
 		if err != nil {
-			return value{}, err
+			return err
 		}
 		// A linear scan is fastest for the small objects of real events; a
 		// set takes over for large ones so that a hostile object with
 		// millions of members costs linear, not quadratic, time.
 		if seen != nil {
 			if _, dup := seen[name]; dup {
-				return value{}, syntaxError(nameAt, "duplicate object member %q", name)
+				return syntaxError(nameAt, "duplicate object member %q", name)
 			}
 			seen[name] = struct{}{}
 		} else {
 			for i := range v.members {
 				if v.members[i].name == name {
-					return value{}, syntaxError(nameAt, "duplicate object member %q", name)
+					return syntaxError(nameAt, "duplicate object member %q", name)
 				}
 			}
 			if len(v.members) == 16 {
@@ -259,22 +265,12 @@ func (p *parser) parseObject() (value, error) {
 			}
 		}
 		v.members = append(v.members, member{name: name, val: e})
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return value{}, syntaxError(p.pos, "unexpected end of JSON input in an object")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			p.depth--
-			v.end = p.pos
-			return v, nil
-		default:
-			return value{}, syntaxError(p.pos, "invalid character %q after an object member", p.data[p.pos])
-		}
+		return nil
+	})
+	if err != nil {
+		return value{}, err
 	}
+	return v, nil
 }
 
 // parseNumber scans the RFC 8259 number grammar and converts the text to a
@@ -357,26 +353,11 @@ func (p *parser) parseString() (string, error) {
 			if i+1 >= len(d) {
 				return "", syntaxError(i, "unterminated escape")
 			}
-			switch e := d[i+1]; e {
-			case '"', '\\', '/':
-				b = append(b, e)
+			switch e := d[i+1]; {
+			case unescaped[e] != 0:
+				b = append(b, unescaped[e])
 				i += 2
-			case 'b':
-				b = append(b, '\b')
-				i += 2
-			case 'f':
-				b = append(b, '\f')
-				i += 2
-			case 'n':
-				b = append(b, '\n')
-				i += 2
-			case 'r':
-				b = append(b, '\r')
-				i += 2
-			case 't':
-				b = append(b, '\t')
-				i += 2
-			case 'u':
+			case e == 'u':
 				r, ok := hex4(d, i+2)
 				if !ok {
 					return "", syntaxError(i, "invalid \\u escape")
@@ -514,6 +495,20 @@ func firstUnit(r rune) rune {
 
 const hexDigits = "0123456789abcdef"
 
+// escaped and unescaped pair each byte that has a two-character escape
+// in JSON (RFC 8259 section 7) with the letter after the backslash; 0
+// where there is none. RFC 8785 writes exactly these escapes, and \u00xx
+// for the other control characters.
+var escaped, unescaped = func() (esc, unesc [256]byte) {
+	for _, p := range []struct{ b, letter byte }{
+		{'"', '"'}, {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'},
+	} {
+		esc[p.b], unesc[p.letter] = p.letter, p.b
+	}
+	unesc['/'] = '/' // accepted on input, never written
+	return esc, unesc
+}()
+
 // appendString appends s as a JSON string with only the escapes RFC 8785
 // (and ECMAScript's JSON.stringify) mandate.
 func appendString(out []byte, s string) []byte {
@@ -525,22 +520,9 @@ func appendString(out []byte, s string) []byte {
 			continue
 		}
 		out = append(out, s[start:i]...)
-		switch c {
-		case '"':
-			out = append(out, '\\', '"')
-		case '\\':
-			out = append(out, '\\', '\\')
-		case '\b':
-			out = append(out, '\\', 'b')
-		case '\f':
-			out = append(out, '\\', 'f')
-		case '\n':
-			out = append(out, '\\', 'n')
-		case '\r':
-			out = append(out, '\\', 'r')
-		case '\t':
-			out = append(out, '\\', 't')
-		default:
+		if e := escaped[c]; e != 0 {
+			out = append(out, '\\', e)
+		} else {
 			out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 		}
 		start = i + 1

@@ -59,6 +59,11 @@ func TestCanonicalize(t *testing.T) {
 			want: `"\u0000\u0001\u0007\b\t\n\u000b\f\r\u000e\u001f"`,
 		},
 		{
+			name: "characters spelled as \\u escapes get their short escapes where they exist",
+			in:   `"\u0008\u000c\u000a\u000d\u0009\u0022\u005c\u002f"`,
+			want: `"\b\f\n\r\t\"\\/"`,
+		},
+		{
 			name: "slash, DEL, HTML characters and line separators are not escaped",
 			in:   `"\/ \u007f <>& \u2028\u2029"`,
 			want: "\"/ \x7f <>& \u2028\u2029\"",
@@ -85,15 +90,19 @@ func TestCanonicalize(t *testing.T) {
 		},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := Canonicalize([]byte(c.in))
-			if err != nil {
-				t.Fatalf("Canonicalize: %v", err)
-			}
-			if string(got) != c.want {
-				t.Errorf("got  %s\nwant %s", got, c.want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { wantCanonical(t, c.in, c.want) })
+	}
+}
+
+// wantCanonical fails t unless Canonicalize turns in into want.
+func wantCanonical(t *testing.T, in, want string) {
+	t.Helper()
+	got, err := Canonicalize([]byte(in))
+	if err != nil {
+		t.Fatalf("Canonicalize(%s): %v", in, err)
+	}
+	if string(got) != want {
+		t.Errorf("Canonicalize(%s)\ngot  %s\nwant %s", in, got, want)
 	}
 }
 
@@ -130,15 +139,7 @@ func TestCanonicalizeNumbers(t *testing.T) {
 		{"1.7976931348623157e308", "1.7976931348623157e+308"},
 	}
 	for _, c := range cases {
-		t.Run(c.in+" serialises as "+c.want, func(t *testing.T) {
-			got, err := Canonicalize([]byte(c.in))
-			if err != nil {
-				t.Fatalf("Canonicalize: %v", err)
-			}
-			if string(got) != c.want {
-				t.Errorf("got %s, want %s", got, c.want)
-			}
-		})
+		t.Run(c.in+" serialises as "+c.want, func(t *testing.T) { wantCanonical(t, c.in, c.want) })
 	}
 }
 
@@ -181,13 +182,7 @@ func TestNumberSerializationMatchesRFC8785AppendixB(t *testing.T) {
 			}
 			// And through the parser: the serialization reads back as the
 			// same double and is its own canonical form.
-			got, err := Canonicalize([]byte(c.want))
-			if err != nil {
-				t.Fatalf("Canonicalize(%s): %v", c.want, err)
-			}
-			if string(got) != c.want {
-				t.Errorf("Canonicalize(%s) = %s", c.want, got)
-			}
+			wantCanonical(t, c.want, c.want)
 		})
 	}
 }
@@ -217,7 +212,11 @@ func TestCanonicalizeRejects(t *testing.T) {
 		{"an unknown escape is rejected", `"\x"`, "invalid escape"},
 		{"a short unicode escape is rejected", `"\u12"`, "invalid \\u escape"},
 		{"an unterminated string is rejected", `"abc`, "unterminated string"},
-		{"an unterminated object is rejected", `{"a":1`, "end of JSON input"},
+		{"an unterminated object is rejected", `{"a":1`, "end of JSON input in an object"},
+		{"an unterminated array is rejected", `[1`, "end of JSON input in an array"},
+		{"array elements without a comma are rejected", `[1 2]`, "after an array element"},
+		{"object members without a comma are rejected", `{"a":1 "b":2}`, "after an object member"},
+		{"an object closed by a bracket is rejected", `{"a":1]`, "after an object member"},
 		{"a byte order mark is rejected", "\xef\xbb\xbf{}", "where a value was expected"},
 		{"a misspelt literal is rejected", `tru`, "invalid literal"},
 		{"nesting beyond the limit is rejected", strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1), "nesting deeper"},

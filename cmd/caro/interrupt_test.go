@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
@@ -109,7 +108,7 @@ func TestInterruptedSessionRecordsOneEnd(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close) // after the session's cleanup kills caro
 			home := t.TempDir()
-			writeFile(t, filepath.Join(home, ".config", "caro", "config.toml"),
+			writeFile(t, configOf(home),
 				"[telemetry]\nenabled = true\n\n[backend]\nprimary = \"ollama\"\nollama_url = \""+srv.URL+"\"\n")
 
 			args := append(slices.Clone(tt.args), "do the thing")
@@ -178,7 +177,7 @@ func waitFor(s *session, requested <-chan struct{}) {
 
 func expectPrompt(s *session, _ <-chan struct{}) {
 	s.t.Helper()
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
+	s.expect(execPrompt)
 }
 
 // ctrlC types Ctrl-C on the session's terminal.

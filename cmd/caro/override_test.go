@@ -34,7 +34,7 @@ func TestOverriddenBlocksMakeTheFalsePositiveRate(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	home := t.TempDir()
-	writeFile(t, filepath.Join(home, ".config", "caro", "config.toml"), "[telemetry]\nenabled = true\n\n"+
+	writeFile(t, configOf(home), "[telemetry]\nenabled = true\n\n"+
 		"[backend]\nprimary = \"ollama\"\nollama_url = \""+srv.URL+"\"\n\n[safety]\nlevel = \"strict\"\n")
 	// The generated command empties the folder it runs in: a scratch one.
 	scratch := t.TempDir()

@@ -123,6 +123,27 @@ func (s *session) wait() (int, string) {
 	return 0, s.output()
 }
 
+// execPrompt is what caro asks before it runs a command.
+const execPrompt = "Execute? [y/N/e(dit)/r(egenerate)]"
+
+// answer waits for prompt and types reply.
+func (s *session) answer(prompt, reply string) {
+	s.t.Helper()
+	s.expect(prompt)
+	s.send(reply)
+}
+
+// succeed waits for caro to end, fails the test unless it exited 0, and
+// returns its whole output.
+func (s *session) succeed() string {
+	s.t.Helper()
+	code, out := s.wait()
+	if code != 0 {
+		s.t.Fatalf("exit code %d, want 0; output:\n%s", code, out)
+	}
+	return out
+}
+
 // cleanEnv is the test process's environment with home as HOME and none
 // of the variables that change caro's telemetry decisions (CI sets CI).
 func cleanEnv(home string) []string {
@@ -184,30 +205,19 @@ func TestFirstRunPromptAccepted(t *testing.T) {
 		t.Fatal("the spool exists before the prompt was answered")
 	}
 	s.send("")
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("n")
-	code, out := s.wait()
-	if code != 0 {
-		t.Fatalf("exit code %d, want 0; output:\n%s", code, out)
-	}
+	s.answer(execPrompt, "n")
+	s.succeed()
 	st, err := consent.LoadState(stateOf(home))
 	if err != nil || !st.PromptShown || st.PromptAnswer != consent.AnswerAccepted || st.PromptVersion != "1.1.0" {
 		t.Fatalf("state after accepting = %+v, %v", st, err)
 	}
-	evs := eventsIn(t, home)
-	for _, want := range []string{`"event": "session.start"`, `"is_first_run": true`, `"event": "command.generated"`,
-		`"exit_reason": "user_declined"`} {
-		if !strings.Contains(evs, want) {
-			t.Errorf("recorded events lack %s:\n%s", want, evs)
-		}
-	}
+	wantRecorded(t, home, `"event": "session.start"`, `"is_first_run": true`, `"event": "command.generated"`,
+		`"exit_reason": "user_declined"`)
 
 	// The second run does not ask again.
 	s = startSession(t, home, "caro", "list files")
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("n")
-	_, out = s.wait()
-	if strings.Contains(out, "Continue? [Y/n]") {
+	s.answer(execPrompt, "n")
+	if _, out := s.wait(); strings.Contains(out, "Continue? [Y/n]") {
 		t.Errorf("the prompt was shown twice:\n%s", out)
 	}
 }
@@ -215,15 +225,11 @@ func TestFirstRunPromptAccepted(t *testing.T) {
 func TestFirstRunPromptDeclined(t *testing.T) {
 	home := t.TempDir()
 	s := startSession(t, home, "caro", "list files")
-	s.expect("Continue? [Y/n]")
-	s.send("n")
+	s.answer("Continue? [Y/n]", "n")
 	s.expect("Telemetry is off. Turn it on later with: caro config set telemetry.enabled true")
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("n")
-	if code, out := s.wait(); code != 0 {
-		t.Fatalf("exit code %d; output:\n%s", code, out)
-	}
-	cfg, err := os.ReadFile(filepath.Join(home, ".config", "caro", "config.toml"))
+	s.answer(execPrompt, "n")
+	s.succeed()
+	cfg, err := os.ReadFile(configOf(home))
 	if err != nil || !strings.Contains(string(cfg), "enabled = false") {
 		t.Fatalf("config.toml after declining: %q, %v", cfg, err)
 	}
@@ -234,34 +240,21 @@ func TestFirstRunPromptDeclined(t *testing.T) {
 
 func TestExecuteEditAndRegenerate(t *testing.T) {
 	home := t.TempDir()
-	writeFile(t, filepath.Join(home, ".config", "caro", "config.toml"), "[telemetry]\nenabled = true\nlevel = \"detailed\"\n")
+	writeFile(t, configOf(home), "[telemetry]\nenabled = true\nlevel = \"detailed\"\n")
 	s := startSession(t, home, "caro", "list files by size")
 	s.expect("ls -lhS")
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("r")
+	s.answer(execPrompt, "r")
 	s.expect("du -sh -- * | sort -h") // the table's next entry for the request
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("e")
-	s.expect("Edit the command (empty keeps it):")
-	s.send("echo edited-by-hand")
+	s.answer(execPrompt, "e")
+	s.answer("Edit the command (empty keeps it):", "echo edited-by-hand")
 	s.expect("echo edited-by-hand")
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("y")
+	s.answer(execPrompt, "y")
 	s.expect("edited-by-hand")
-	code, out := s.wait()
-	if code != 0 {
-		t.Fatalf("exit code %d; output:\n%s", code, out)
-	}
-	if strings.Contains(out, "Continue? [Y/n]") {
+	if out := s.succeed(); strings.Contains(out, "Continue? [Y/n]") {
 		t.Error("an explicit opt-in was asked for consent")
 	}
-	evs := eventsIn(t, home)
-	for _, want := range []string{`"retry_count": 1`, `"modified_before_execution": true`, `"execution_mode": "confirmed"`,
-		`"exit_code_category": "success"`, `"retries": 1`, `"exit_reason": "user_complete"`} {
-		if !strings.Contains(evs, want) {
-			t.Errorf("recorded events lack %s:\n%s", want, evs)
-		}
-	}
+	evs := wantRecorded(t, home, `"retry_count": 1`, `"modified_before_execution": true`, `"execution_mode": "confirmed"`,
+		`"exit_code_category": "success"`, `"retries": 1`, `"exit_reason": "user_complete"`)
 	if strings.Contains(evs, "edited-by-hand") {
 		t.Error("the edited command was recorded")
 	}
@@ -272,18 +265,14 @@ func TestExecuteEditAndRegenerate(t *testing.T) {
 // new is generated or recorded.
 func TestRegenerateWithNoOtherCommand(t *testing.T) {
 	home := t.TempDir()
-	writeFile(t, filepath.Join(home, ".config", "caro", "config.toml"), "[telemetry]\nenabled = true\n")
+	writeFile(t, configOf(home), "[telemetry]\nenabled = true\n")
 	s := startSession(t, home, "caro", "list files")
 	s.expect("ls -la")
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("r")
+	s.answer(execPrompt, "r")
 	s.expect("caro: the built-in table has no other command for that request; here is the same one again")
 	s.expect("ls -la")
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("n")
-	if code, out := s.wait(); code != 0 {
-		t.Fatalf("exit code %d; output:\n%s", code, out)
-	}
+	s.answer(execPrompt, "n")
+	s.succeed()
 	var generated int
 	for _, e := range recordedEvents(t, home) {
 		switch e["event"] {
@@ -308,18 +297,32 @@ func TestMigrationNoticeOnAGABuild(t *testing.T) {
 	}
 	s := startSession(t, home, "caro-ga", "list files")
 	s.expect("Telemetry disabled for GA. Enable with: caro config set telemetry.enabled true")
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("n")
+	s.answer(execPrompt, "n")
 	s.wait()
 	if evs := eventsIn(t, home); evs != "" {
 		t.Errorf("a GA build recorded without an opt-in:\n%s", evs)
 	}
 	s = startSession(t, home, "caro-ga", "list files")
-	s.expect("Execute? [y/N/e(dit)/r(egenerate)]")
-	s.send("n")
+	s.answer(execPrompt, "n")
 	if _, out := s.wait(); strings.Contains(out, "Telemetry disabled for GA") {
 		t.Errorf("the notice was printed twice:\n%s", out)
 	}
+}
+
+// configOf is home's config.toml.
+func configOf(home string) string { return filepath.Join(home, ".config", "caro", "config.toml") }
+
+// wantRecorded fails t unless home's pending events, as eventsIn prints
+// them, contain each of wants; it returns them.
+func wantRecorded(t *testing.T, home string, wants ...string) string {
+	t.Helper()
+	evs := eventsIn(t, home)
+	for _, want := range wants {
+		if !strings.Contains(evs, want) {
+			t.Errorf("recorded events lack %s:\n%s", want, evs)
+		}
+	}
+	return evs
 }
 
 func writeFile(t *testing.T, path, body string) {
@@ -342,8 +345,7 @@ func TestDeleteRemoteDialogue(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.srv.Close() })
 	home := t.TempDir()
-	writeFile(t, filepath.Join(home, ".config", "caro", "config.toml"),
-		"[telemetry]\nenabled = true\nendpoint = \""+url+"\"\n")
+	writeFile(t, configOf(home), "[telemetry]\nenabled = true\nendpoint = \""+url+"\"\n")
 	self, _ := os.Executable()
 	rec := exec.Command(self, "list files")
 	rec.Args[0] = "caro"
@@ -355,27 +357,19 @@ func TestDeleteRemoteDialogue(t *testing.T) {
 	s := startSession(t, home, "caro", "telemetry", "delete-remote")
 	s.expect("This will request deletion of all data associated with your anonymous ID.")
 	s.expect("Your current ID: 5e69fbf98fd2d1d5")
-	s.expect("Proceed? [y/N] ")
-	s.send("")
+	s.answer("Proceed? [y/N] ", "")
 	s.expect("Nothing was sent or deleted.")
-	if code, out := s.wait(); code != 0 {
-		t.Fatalf("declined: exit code %d; output:\n%s", code, out)
-	}
+	s.succeed()
 	if reqs, _ := srv.received(); len(reqs) != 0 {
 		t.Fatalf("declined, yet the server got %q", reqs)
 	}
-	if evs := eventsIn(t, home); !strings.Contains(evs, "session.end") {
-		t.Fatalf("declined, yet the events are gone:\n%s", evs)
-	}
+	wantRecorded(t, home, "session.end") // declined: the events stay
 
 	s = startSession(t, home, "caro", "telemetry", "delete-remote")
-	s.expect("Proceed? [y/N] ")
-	s.send("y")
+	s.answer("Proceed? [y/N] ", "y")
 	s.expect("Deletion request submitted. Data will be purged within 72 hours.")
 	s.expect("Deleted 3 events from this machine.")
-	if code, out := s.wait(); code != 0 {
-		t.Fatalf("accepted: exit code %d; output:\n%s", code, out)
-	}
+	s.succeed()
 	reqs, problems := srv.received()
 	if len(problems) > 0 || len(reqs) != 1 || !strings.Contains(reqs[0], "deletion.request 181 ids (this machine's, 180 days) also log.record.uid") {
 		t.Fatalf("the server got %q (problems %q), want one deletion request", reqs, problems)

@@ -23,16 +23,10 @@ func NewOllama(baseURL, model string, client *http.Client, opts ...Option) Backe
 
 type ollama struct{ remote }
 
-// ollamaMessage is a message of Ollama's chat API.
-type ollamaMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
 // ollamaChatRequest is the body of POST /api/chat.
 type ollamaChatRequest struct {
-	Model    string          `json:"model"`
-	Messages []ollamaMessage `json:"messages"`
+	Model    string        `json:"model"`
+	Messages []chatMessage `json:"messages"`
 	// Stream must be false: Ollama streams NDJSON by default.
 	Stream   bool           `json:"stream"`
 	Options  map[string]any `json:"options,omitempty"`
@@ -41,9 +35,9 @@ type ollamaChatRequest struct {
 
 // ollamaChatResponse is the part of Ollama's answer that is used.
 type ollamaChatResponse struct {
-	Model   string        `json:"model"`
-	Message ollamaMessage `json:"message"`
-	Done    bool          `json:"done"`
+	Model   string      `json:"model"`
+	Message chatMessage `json:"message"`
+	Done    bool        `json:"done"`
 	// PromptEvalCount and EvalCount are the prompt and completion token
 	// counts.
 	PromptEvalCount int `json:"prompt_eval_count"`
@@ -57,11 +51,8 @@ func (o *ollama) Name() schema.Backend { return schema.BackendOllama }
 
 func (o *ollama) Generate(ctx context.Context, req Request) (Result, error) {
 	body := ollamaChatRequest{
-		Model: o.model,
-		Messages: []ollamaMessage{
-			{Role: "system", Content: systemPrompt(req)},
-			{Role: "user", Content: req.Prompt},
-		},
+		Model:    o.model,
+		Messages: chatMessages(req),
 		Stream:   false,
 		Options:  map[string]any{"temperature": 0, "num_predict": maxTokens},
 		Logprobs: true,

@@ -7,6 +7,22 @@ import (
 	"strings"
 )
 
+// chatMessage is a message of a chat API; Ollama's and the OpenAI chat
+// completions API that vLLM serves spell it alike.
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// chatMessages is what caro says to a chat model: the system prompt, then
+// the user's request.
+func chatMessages(req Request) []chatMessage {
+	return []chatMessage{
+		{Role: "system", Content: systemPrompt(req)},
+		{Role: "user", Content: req.Prompt},
+	}
+}
+
 // systemPrompt asks a model for one command line for the user's shell and
 // system, nothing else.
 func systemPrompt(req Request) string {

@@ -18,6 +18,39 @@ import (
 	"caro.sh/telemetry/schema"
 )
 
+// ---- What both fake servers share ------------------------------------------
+
+// fakeMessage is one message of a chat request; Ollama and the OpenAI API
+// spell it alike.
+type fakeMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// checkMessages fails t unless a request carries caro's system prompt and
+// the user's request, in that order.
+func checkMessages(t *testing.T, msgs []fakeMessage) {
+	t.Helper()
+	if len(msgs) != 2 || msgs[0].Role != "system" || msgs[1].Role != "user" ||
+		!strings.Contains(msgs[0].Content, "one") || msgs[1].Content == "" {
+		t.Errorf("messages %+v", msgs)
+	}
+}
+
+// holdBack delays the answer by d, or until the client gives up; false
+// when it gave up.
+func holdBack(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	select {
+	case <-time.After(d):
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
 // ---- A fake Ollama that speaks its HTTP API -------------------------------
 
 // ollamaReply decides what the fake Ollama answers to a valid request.
@@ -45,11 +78,8 @@ func newOllamaServer(t *testing.T, models []string, reply ollamaReply) *httptest
 			t.Errorf("Content-Type %q", ct)
 		}
 		var req struct {
-			Model    string `json:"model"`
-			Messages []struct {
-				Role    string `json:"role"`
-				Content string `json:"content"`
-			} `json:"messages"`
+			Model    string         `json:"model"`
+			Messages []fakeMessage  `json:"messages"`
 			Stream   *bool          `json:"stream"`
 			Options  map[string]any `json:"options"`
 			Logprobs bool           `json:"logprobs"`
@@ -73,10 +103,7 @@ func newOllamaServer(t *testing.T, models []string, reply ollamaReply) *httptest
 			fmt.Fprintf(w, `{"error":%q}`, fmt.Sprintf("model %q not found, try pulling it first", req.Model))
 			return
 		}
-		if len(req.Messages) != 2 || req.Messages[0].Role != "system" || req.Messages[1].Role != "user" ||
-			!strings.Contains(req.Messages[0].Content, "one") || req.Messages[1].Content == "" {
-			t.Errorf("messages %+v", req.Messages)
-		}
+		checkMessages(t, req.Messages)
 		if req.Options["temperature"] != float64(0) {
 			t.Errorf("options %v", req.Options)
 		}
@@ -86,12 +113,8 @@ func newOllamaServer(t *testing.T, models []string, reply ollamaReply) *httptest
 			conn.Close()
 			return
 		}
-		if reply.delay > 0 {
-			select {
-			case <-time.After(reply.delay):
-			case <-r.Context().Done():
-				return
-			}
+		if !holdBack(r, reply.delay) {
+			return
 		}
 		if reply.status != 0 {
 			w.WriteHeader(reply.status)
@@ -166,16 +189,13 @@ func newVLLMServer(t *testing.T, model string, reply vllmReply) *httptest.Server
 			return
 		}
 		var req struct {
-			Model    string `json:"model"`
-			Messages []struct {
-				Role    string `json:"role"`
-				Content string `json:"content"`
-			} `json:"messages"`
-			Temperature *float64 `json:"temperature"`
-			MaxTokens   int      `json:"max_tokens"`
-			N           int      `json:"n"`
-			Stream      bool     `json:"stream"`
-			Logprobs    bool     `json:"logprobs"`
+			Model       string        `json:"model"`
+			Messages    []fakeMessage `json:"messages"`
+			Temperature *float64      `json:"temperature"`
+			MaxTokens   int           `json:"max_tokens"`
+			N           int           `json:"n"`
+			Stream      bool          `json:"stream"`
+			Logprobs    bool          `json:"logprobs"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
@@ -192,18 +212,12 @@ func newVLLMServer(t *testing.T, model string, reply vllmReply) *httptest.Server
 			}
 			return
 		}
-		if len(req.Messages) != 2 || req.Messages[0].Role != "system" || req.Messages[1].Role != "user" {
-			t.Errorf("messages %+v", req.Messages)
-		}
+		checkMessages(t, req.Messages)
 		if req.Temperature == nil || *req.Temperature != 0 || req.MaxTokens <= 0 || req.N != 1 || req.Stream {
 			t.Errorf("sampling: temperature %v, max_tokens %d, n %d, stream %v", req.Temperature, req.MaxTokens, req.N, req.Stream)
 		}
-		if reply.delay > 0 {
-			select {
-			case <-time.After(reply.delay):
-			case <-r.Context().Done():
-				return
-			}
+		if !holdBack(r, reply.delay) {
+			return
 		}
 		if reply.status != 0 {
 			w.WriteHeader(reply.status)

@@ -25,11 +25,6 @@ func NewVLLM(baseURL, model string, client *http.Client, opts ...Option) Backend
 
 type vllm struct{ remote }
 
-type chatMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
 // chatCompletionRequest is the body of POST /v1/chat/completions.
 type chatCompletionRequest struct {
 	Model       string        `json:"model"`
@@ -64,11 +59,8 @@ func (v *vllm) Name() schema.Backend { return schema.BackendVLLM }
 
 func (v *vllm) Generate(ctx context.Context, req Request) (Result, error) {
 	body := chatCompletionRequest{
-		Model: v.model,
-		Messages: []chatMessage{
-			{Role: "system", Content: systemPrompt(req)},
-			{Role: "user", Content: req.Prompt},
-		},
+		Model:       v.model,
+		Messages:    chatMessages(req),
 		Temperature: 0,
 		MaxTokens:   maxTokens,
 		N:           1,

@@ -110,6 +110,21 @@ func (r *run) openConfig() (*configDoc, error) {
 	return doc, nil
 }
 
+// openSetting finds a key and reads config.toml, for the commands that
+// act on one key of the file; an unknown key is reported before the file
+// is read.
+func (r *run) openSetting(key string) (*setting, *configDoc, error) {
+	s, err := findSetting(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := r.openConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, doc, nil
+}
+
 func (r *run) configSet(key, text string) error {
 	s, err := findSetting(key)
 	if err != nil {
@@ -136,11 +151,7 @@ func (r *run) configSet(key, text string) error {
 }
 
 func (r *run) configGet(key string) error {
-	s, err := findSetting(key)
-	if err != nil {
-		return err
-	}
-	doc, err := r.openConfig()
+	s, doc, err := r.openSetting(key)
 	if err != nil {
 		return err
 	}
@@ -191,11 +202,7 @@ func (r *run) configList() error {
 }
 
 func (r *run) configUnset(key string) error {
-	s, err := findSetting(key)
-	if err != nil {
-		return err
-	}
-	doc, err := r.openConfig()
+	s, doc, err := r.openSetting(key)
 	if err != nil {
 		return err
 	}

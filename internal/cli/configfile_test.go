@@ -48,14 +48,7 @@ primary = "ollama" # my GPU box
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "config.toml")
-			if err := os.WriteFile(path, []byte(tt.start), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			doc, err := readConfigDoc(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			doc := readConfigText(t, tt.start)
 			s, ok := lookupSetting(tt.key)
 			if !ok {
 				t.Fatalf("no setting %s", tt.key)
@@ -74,19 +67,28 @@ primary = "ollama" # my GPU box
 	}
 }
 
-func TestConfigEditFallsBackToReencodingForInlineTables(t *testing.T) {
+// readConfigText writes text to a config.toml of its own and reads it.
+func readConfigText(t *testing.T, text string) *configDoc {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.toml")
-	os.WriteFile(path, []byte("telemetry = { enabled = true, level = \"minimal\" }\nother = 3\n"), 0o600)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	doc, err := readConfigDoc(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return doc
+}
+
+func TestConfigEditFallsBackToReencodingForInlineTables(t *testing.T) {
+	doc := readConfigText(t, "telemetry = { enabled = true, level = \"minimal\" }\nother = 3\n")
 	s, _ := lookupSetting("telemetry.enabled")
 	doc.set(s, false)
 	if err := doc.save(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := readConfigDoc(path)
+	again, err := readConfigDoc(doc.path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,12 +102,7 @@ func TestConfigEditFallsBackToReencodingForInlineTables(t *testing.T) {
 }
 
 func TestFileValuesAreChecked(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "config.toml")
-	os.WriteFile(path, []byte("[backend]\nprimary = \"magic\"\nfallback = \"yes\"\n[safety]\nlevel = \"strict\"\n"), 0o600)
-	doc, err := readConfigDoc(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := readConfigText(t, "[backend]\nprimary = \"magic\"\nfallback = \"yes\"\n[safety]\nlevel = \"strict\"\n")
 	vals := doc.values(consent.GA)
 	if v := vals["backend.primary"]; v.Err == nil || v.Text != "static" {
 		t.Errorf("backend.primary = %+v, want an error and the default", v)

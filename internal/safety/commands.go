@@ -68,6 +68,28 @@ func (l *lexer) sub(inner string) {
 	lexCommands(inner, l.depth+1, l.out)
 }
 
+// substitution lexes the command or process substitution at s[i] ($(...),
+// <(...), >(...) or `...`, unterminated ones to the end), leaves "$()" in
+// the current word in its place and returns the index after it.
+func (l *lexer) substitution(i int) int {
+	s := l.src
+	if s[i] == '`' {
+		end := strings.IndexByte(s[i+1:], '`')
+		if end < 0 {
+			end = len(s) - i - 1
+		}
+		l.sub(s[i+1 : i+1+end])
+		i += end + 2
+	} else {
+		end := matchParen(s, i+1)
+		l.sub(s[i+2 : end])
+		i = end + 1
+	}
+	l.cur.WriteString("$()")
+	l.inW = true
+	return i
+}
+
 func (l *lexer) run() {
 	s := l.src
 	for i := 0; i < len(s); {
@@ -97,21 +119,9 @@ func (l *lexer) run() {
 		case c == '"':
 			i = l.doubleQuoted(i + 1)
 		case c == '$' && i+1 < len(s) && s[i+1] == '(',
-			(c == '<' || c == '>') && i+1 < len(s) && s[i+1] == '(':
-			end := matchParen(s, i+1)
-			l.sub(s[i+2 : end])
-			l.cur.WriteString("$()")
-			l.inW = true
-			i = end + 1
-		case c == '`':
-			end := strings.IndexByte(s[i+1:], '`')
-			if end < 0 {
-				end = len(s) - i - 1
-			}
-			l.sub(s[i+1 : i+1+end])
-			l.cur.WriteString("$()")
-			l.inW = true
-			i += end + 2
+			(c == '<' || c == '>') && i+1 < len(s) && s[i+1] == '(',
+			c == '`':
+			i = l.substitution(i)
 		case c == '#' && !l.inW:
 			nl := strings.IndexByte(s[i:], '\n')
 			if nl < 0 {
@@ -153,19 +163,8 @@ func (l *lexer) doubleQuoted(i int) int {
 				l.cur.WriteByte(n)
 			}
 			i += 2
-		case c == '$' && i+1 < len(s) && s[i+1] == '(':
-			end := matchParen(s, i+1)
-			l.sub(s[i+2 : end])
-			l.cur.WriteString("$()")
-			i = end + 1
-		case c == '`':
-			end := strings.IndexByte(s[i+1:], '`')
-			if end < 0 {
-				end = len(s) - i - 1
-			}
-			l.sub(s[i+1 : i+1+end])
-			l.cur.WriteString("$()")
-			i += end + 2
+		case c == '$' && i+1 < len(s) && s[i+1] == '(', c == '`':
+			i = l.substitution(i)
 		default:
 			l.cur.WriteByte(c)
 			i++
