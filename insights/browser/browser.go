@@ -342,19 +342,11 @@ func (b *Browser) Screenshot() []byte {
 }
 
 // Requests returns the URLs the page has asked for so far.
-func (b *Browser) Requests() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.requests...)
-}
+func (b *Browser) Requests() []string { return b.copyOf(&b.requests) }
 
 // Problems returns the page's exceptions, console errors and warnings
 // and log errors so far.
-func (b *Browser) Problems() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.problems...)
-}
+func (b *Browser) Problems() []string { return b.copyOf(&b.problems) }
 
 // Proxied returns how many connections the page's proxy has had: each is
 // a request that tried to leave the machine.
@@ -362,18 +354,18 @@ func (b *Browser) Proxied() int64 { return b.proxied.Load() }
 
 // ProxiedLines returns the first line of each connection to the page's
 // proxy (a request line, or CONNECT host:port).
-func (b *Browser) ProxiedLines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.proxiedLines...)
-}
+func (b *Browser) ProxiedLines() []string { return b.copyOf(&b.proxiedLines) }
 
 // BackgroundLines returns the first line of each connection to the
 // browser's own proxy: Chromium's background requests, refused.
-func (b *Browser) BackgroundLines() []string {
+func (b *Browser) BackgroundLines() []string { return b.copyOf(&b.backgroundLines) }
+
+// copyOf returns a copy of one of the records, taken under the lock the
+// reading goroutines write them under.
+func (b *Browser) copyOf(list *[]string) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]string(nil), b.backgroundLines...)
+	return append([]string(nil), *list...)
 }
 
 // Chromium returns the Chromium binary ($CHROMIUM, else chromium on
