@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -203,14 +202,8 @@ type wireCapture struct {
 
 func newWireCapture(t *testing.T) *wireCapture {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc := &wireCapture{URL: "http://" + ln.Addr().String()}
-	srv := &http.Server{Handler: wc, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	wc := &wireCapture{}
+	wc.URL = serve(t, wc)
 	return wc
 }
 

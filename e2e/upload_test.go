@@ -51,23 +51,38 @@ type receiver struct {
 
 type gotRecord struct{ name, uid string }
 
-func newReceiver(t testing.TB) *receiver {
+// listen returns a listener on a free loopback port and its base URL.
+func listen(t testing.TB) (net.Listener, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rv := &receiver{URL: "http://" + ln.Addr().String()}
-	srv := &http.Server{Handler: rv, ReadHeaderTimeout: 5 * time.Second}
+	return ln, "http://" + ln.Addr().String()
+}
+
+// serve serves h on a free loopback port until the test ends (before
+// the cleanups registered earlier run) and returns its base URL.
+func serve(t testing.TB, h http.Handler) string {
+	t.Helper()
+	ln, url := listen(t)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return url
+}
+
+func newReceiver(t testing.TB) *receiver {
+	t.Helper()
+	rv := &receiver{}
 	t.Cleanup(func() {
-		srv.Close()
 		rv.mu.Lock()
 		defer rv.mu.Unlock()
 		for _, p := range rv.problems {
 			t.Errorf("otlp receiver: %s", p)
 		}
 	})
+	rv.URL = serve(t, rv)
 	return rv
 }
 
@@ -122,11 +137,8 @@ type blackHole struct {
 
 func newBlackHole(t testing.TB) *blackHole {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bh := &blackHole{URL: "http://" + ln.Addr().String()}
+	ln, url := listen(t)
+	bh := &blackHole{URL: url}
 	go func() {
 		for {
 			c, err := ln.Accept()

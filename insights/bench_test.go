@@ -31,6 +31,16 @@ func benchOptions(where string) store.Options {
 	return store.Options{Path: where, Now: func() time.Time { return now }}
 }
 
+// countEvents returns how many events the store holds.
+func countEvents(b *testing.B, ctx context.Context, s *store.Store) int {
+	b.Helper()
+	var n int
+	if err := s.DB().QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
 // benchStore fills the store at where with sessions over the 14 days of
 // 2026-W46 and W47, in time order as a collector receives them: each a
 // start, two generations (one executed, a fifth of those modified), an
@@ -52,10 +62,7 @@ func benchStore(b *testing.B, where string, sessions int) (int, time.Duration) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	var stored int
-	if err := s.DB().QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&stored); err != nil {
-		b.Fatal(err)
-	}
+	stored := countEvents(b, ctx, s)
 	if stored > 0 {
 		return want, 0
 	}
@@ -179,10 +186,7 @@ func BenchmarkWeekly(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	var stored int
-	if err := s.DB().QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&stored); err != nil {
-		b.Fatal(err)
-	}
+	stored := countEvents(b, ctx, s)
 	if stored != n {
 		b.Fatalf("the store holds %d events, want %d", stored, n)
 	}

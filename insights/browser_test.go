@@ -6,17 +6,15 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"caro.sh/telemetry/insights"
+	"caro.sh/telemetry/insights/browser"
 	"caro.sh/telemetry/insights/fleet"
 	"caro.sh/telemetry/store"
 )
@@ -25,14 +23,14 @@ import (
 // fleet in headless Chromium and checks the screenshot: every chart (an SVG
 // on its #fafafa background) is on it and has ink in it, and Chromium made
 // no request at all. Besides the page's own CSP (default-src 'none'),
-// Chromium resolves no host (--host-resolver-rules) and sends anything it
-// would fetch to a proxy that is a local listener failing the test on any
-// connection.
+// the page may ask for nothing but itself, and Chromium (package browser)
+// resolves no host but 127.0.0.1 and sends anything it would fetch from
+// another host to a local proxy that fails the test on any connection.
 //
 // Without Chromium the test skips, except under CI=true, where it fails:
 // .ci/run installs Chromium.
 func TestHTMLRendersInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := browser.Chromium(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 
@@ -97,84 +95,37 @@ func TestHTMLRendersInChromium(t *testing.T) {
 // too (12% and more on the simulated fleet).
 func drawn(ink, total int) bool { return float64(ink) >= 0.07*float64(total) }
 
-// screenshot writes page to dir/name.html and returns Chromium's screenshot
-// of it. It fails the test if Chromium opens any connection to the proxy.
+// screenshot writes page to dir/name.html, opens it in Chromium (package
+// browser: a window 1200 pixels wide) and returns the screenshot of the
+// whole page. It fails the test if the page asks for anything but itself
+// or Chromium opens any connection to the page's proxy.
 func screenshot(t *testing.T, bin, dir, name string, page []byte) image.Image {
 	t.Helper()
 	htmlPath := filepath.Join(dir, name+".html")
 	if err := os.WriteFile(htmlPath, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// The proxy that must never be called.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var connections atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			connections.Add(1)
-			c.Close()
+	b := browser.Start(t, bin, 1200, 4200)
+	url := "file://" + htmlPath
+	b.Navigate(url)
+	b.WaitFor("the page "+name, `document.readyState === 'complete'`)
+	shot := b.Screenshot()
+	for _, u := range b.Requests() {
+		if u != url {
+			t.Errorf("the page asked for %s", u)
 		}
-	}()
-
-	shot := filepath.Join(dir, name+".png")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin,
-		"--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-default-apps", "--disable-extensions", "--no-first-run", "--no-default-browser-check",
-		"--hide-scrollbars", "--user-data-dir="+filepath.Join(dir, name+"-profile"),
-		`--host-resolver-rules=MAP * ~NOTFOUND`,
-		"--proxy-server=http://"+ln.Addr().String(), "--proxy-bypass-list=<-loopback>",
-		"--screenshot="+shot, "--window-size=1200,4200",
-		"file://"+htmlPath)
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", bin, err, out)
 	}
-	if n := connections.Load(); n > 0 {
-		t.Errorf("Chromium opened %d connections to the proxy: a request tried to leave the machine", n)
-	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatalf("no screenshot: %v\n%s", err, out)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", shot, err)
+	if n := b.Proxied(); n > 0 {
+		t.Errorf("Chromium opened %d connections to the proxy: a request tried to leave the machine: %q", n, b.ProxiedLines())
 	}
 	if keep := os.Getenv("CARO_KEEP_SCREENSHOT"); keep != "" {
-		if b, err := os.ReadFile(shot); err == nil {
-			_ = os.WriteFile(filepath.Join(keep, name+".png"), b, 0o644)
-		}
+		_ = os.WriteFile(filepath.Join(keep, name+".png"), shot, 0o644)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("screenshot of %s: %v", name, err)
 	}
 	return img
-}
-
-// chromium returns the Chromium binary ($CHROMIUM, else chromium on PATH).
-func chromium(t *testing.T) string {
-	t.Helper()
-	name := os.Getenv("CHROMIUM")
-	if name == "" {
-		name = "chromium"
-	}
-	bin, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and no Chromium (%v): .ci/run installs it", err)
-		}
-		t.Skipf("no Chromium (%v); CI installs it", err)
-	}
-	return bin
 }
 
 // background is the SVG background of the charts (html.go's CSS).

@@ -91,21 +91,23 @@ func TestAFeatureUsedByUnderOnePercentOfSessionsIsUnused(t *testing.T) {
 
 			appendRuns(t, s, 99, 43, usual)
 			appendRuns(t, s, 142, 50, run{backend: "static", safety: "moderate", output: "plain", fallback: true})
-			strict := usual
-			strict.safety = "strict"
-			appendRuns(t, s, 192, 2, strict)
-			ollama := usual
-			ollama.backend = "ollama"
-			appendRuns(t, s, 194, 2, ollama)
-			yaml := usual
-			yaml.output, yaml.edited = "yaml", true
-			appendRuns(t, s, 196, 2, yaml)
-			json := usual
-			json.output = "json"
-			appendRuns(t, s, 198, 1, json)
-			yes := usual
-			yes.mode = "auto_yes"
-			appendRuns(t, s, 199, 1, yes)
+			// Sessions 192 to 199: the usual run with one choice changed.
+			first := 192
+			for _, v := range []struct {
+				sessions int
+				vary     func(r *run)
+			}{
+				{2, func(r *run) { r.safety = "strict" }},
+				{2, func(r *run) { r.backend = "ollama" }},
+				{2, func(r *run) { r.output, r.edited = "yaml", true }},
+				{1, func(r *run) { r.output = "json" }},
+				{1, func(r *run) { r.mode = "auto_yes" }},
+			} {
+				r := usual
+				v.vary(&r)
+				appendRuns(t, s, first, v.sessions, r)
+				first += v.sessions
+			}
 
 			got := unusedSignals(t, s)
 			want := []string{

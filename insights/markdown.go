@@ -100,12 +100,7 @@ func (r Review) WriteMarkdown(w io.Writer) error {
 }
 
 // WriteJSON writes the review as indented JSON.
-func (r Review) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
-}
+func (r Review) WriteJSON(w io.Writer) error { return writeJSON(w, r) }
 
 // WriteText writes every figure of the report, one per line: metric,
 // segment, value, numerator, denominator, target.
@@ -130,9 +125,14 @@ func (r Report) WriteText(w io.Writer) error {
 }
 
 // WriteJSON writes the report as indented JSON.
-func (r Report) WriteJSON(w io.Writer) error {
+func (r Report) WriteJSON(w io.Writer) error { return writeJSON(w, r) }
+
+// writeJSON writes v as JSON indented by two spaces, with <, > and &
+// left as they are (the output is read by people and tools, not put in
+// HTML).
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	return enc.Encode(v)
 }

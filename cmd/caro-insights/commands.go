@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"caro.sh/telemetry/insights"
+	"caro.sh/telemetry/store"
 )
 
 func newRootCmd() *cobra.Command {
@@ -24,20 +25,9 @@ func newRootCmd() *cobra.Command {
 const storeUsage = "the collector's store: a SQLite file or a postgres:// DSN"
 
 func newWeeklyCmd() *cobra.Command {
-	var where, week, format string
-	c := &cobra.Command{
-		Use:   "weekly --store PATH|DSN --week YYYY-Www",
-		Short: "Print the Weekly Beta Review of an ISO week",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if format != "markdown" && format != "json" && format != "html" {
-				return fmt.Errorf("--format %q: want markdown, json or html", format)
-			}
-			s, err := openStore(c.Context(), where)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+	var week, format string
+	c := storeCmd("weekly --store PATH|DSN --week YYYY-Www", "Print the Weekly Beta Review of an ISO week", storeUsage,
+		func(c *cobra.Command, s *store.Store) error {
 			r, err := insights.WeeklyAt(c.Context(), s, week, time.Now())
 			if err != nil {
 				return err
@@ -54,9 +44,13 @@ func newWeeklyCmd() *cobra.Command {
 				return r.WriteHTML(c.OutOrStdout(), charts)
 			}
 			return r.WriteMarkdown(c.OutOrStdout())
-		},
+		})
+	c.PreRunE = func(*cobra.Command, []string) error {
+		if format != "markdown" && format != "json" && format != "html" {
+			return fmt.Errorf("--format %q: want markdown, json or html", format)
+		}
+		return nil
 	}
-	storeFlag(c, &where, storeUsage)
 	c.Flags().StringVar(&week, "week", "", "ISO week, e.g. 2026-W47")
 	c.Flags().StringVar(&format, "format", "markdown", "markdown, json or html")
 	_ = c.MarkFlagRequired("week")
@@ -64,32 +58,12 @@ func newWeeklyCmd() *cobra.Command {
 }
 
 func newMetricsCmd() *cobra.Command {
-	var where, from, to, by, format string
-	c := &cobra.Command{
-		Use:   "metrics --store PATH|DSN --from DATE --to DATE [--by backend|platform|run]",
-		Short: "Print every metric of the UTC days from DATE to DATE, both included",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			f, err := time.Parse(time.DateOnly, from)
-			if err != nil {
-				return fmt.Errorf("--from: %w", err)
-			}
-			t, err := time.Parse(time.DateOnly, to)
-			if err != nil {
-				return fmt.Errorf("--to: %w", err)
-			}
-			seg := insights.Segment(by)
-			switch seg {
-			case insights.SegmentNone, insights.SegmentBackend, insights.SegmentPlatform, insights.SegmentRun:
-			default:
-				return fmt.Errorf("--by %q: want backend, platform or run", by)
-			}
-			s, err := openStore(c.Context(), where)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			r, err := insights.Compute(c.Context(), s, f, t.AddDate(0, 0, 1), seg)
+	var from, to, by, format string
+	var first, last time.Time
+	c := storeCmd("metrics --store PATH|DSN --from DATE --to DATE [--by backend|platform|run]",
+		"Print every metric of the UTC days from DATE to DATE, both included", storeUsage,
+		func(c *cobra.Command, s *store.Store) error {
+			r, err := insights.Compute(c.Context(), s, first, last.AddDate(0, 0, 1), insights.Segment(by))
 			if err != nil {
 				return err
 			}
@@ -97,9 +71,22 @@ func newMetricsCmd() *cobra.Command {
 				return r.WriteJSON(c.OutOrStdout())
 			}
 			return r.WriteText(c.OutOrStdout())
-		},
+		})
+	c.PreRunE = func(*cobra.Command, []string) error {
+		var err error
+		if first, err = time.Parse(time.DateOnly, from); err != nil {
+			return fmt.Errorf("--from: %w", err)
+		}
+		if last, err = time.Parse(time.DateOnly, to); err != nil {
+			return fmt.Errorf("--to: %w", err)
+		}
+		switch insights.Segment(by) {
+		case insights.SegmentNone, insights.SegmentBackend, insights.SegmentPlatform, insights.SegmentRun:
+		default:
+			return fmt.Errorf("--by %q: want backend, platform or run", by)
+		}
+		return nil
 	}
-	storeFlag(c, &where, storeUsage)
 	c.Flags().StringVar(&from, "from", "", "first UTC day, YYYY-MM-DD")
 	c.Flags().StringVar(&to, "to", "", "last UTC day, YYYY-MM-DD (included)")
 	c.Flags().StringVar(&by, "by", "", "segment: backend, platform or run")
@@ -111,25 +98,13 @@ func newMetricsCmd() *cobra.Command {
 }
 
 func newRollupCmd(now func() time.Time) *cobra.Command {
-	var where string
-	c := &cobra.Command{
-		Use:   "rollup --store PATH|DSN",
-		Short: "Roll complete UTC days up into daily_metrics (idempotent; needs write access)",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			s, err := openStore(c.Context(), where)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+	return storeCmd("rollup --store PATH|DSN", "Roll complete UTC days up into daily_metrics (idempotent; needs write access)", storeUsage,
+		func(c *cobra.Command, s *store.Store) error {
 			res, err := insights.Rollup(c.Context(), s, now())
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "rolled up %d days (%d rows)\n", len(res.Days), res.Rows)
 			return nil
-		},
-	}
-	storeFlag(c, &where, storeUsage)
-	return c
+		})
 }

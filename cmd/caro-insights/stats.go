@@ -5,22 +5,14 @@ import (
 	"fmt"
 	"sort"
 
+	"caro.sh/telemetry/store"
 	"github.com/spf13/cobra"
 )
 
 func newStatsCmd() *cobra.Command {
-	var where string
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "stats --store PATH|DSN [--json]",
-		Short: "Print how many events the store holds, in all and by type",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			s, err := openStore(c.Context(), where)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+	c := storeCmd("stats --store PATH|DSN [--json]", "Print how many events the store holds, in all and by type",
+		"the store: a SQLite file or a postgres:// DSN", func(c *cobra.Command, s *store.Store) error {
 			byType, err := s.CountByType(c.Context())
 			if err != nil {
 				return err
@@ -45,9 +37,7 @@ func newStatsCmd() *cobra.Command {
 				fmt.Fprintf(c.OutOrStdout(), "%s\t%d\n", name, byType[name])
 			}
 			return nil
-		},
-	}
-	storeFlag(c, &where, "the store: a SQLite file or a postgres:// DSN")
+		})
 	c.Flags().BoolVar(&asJSON, "json", false, `print {"events": N, "by_type": {...}}`)
 	return c
 }

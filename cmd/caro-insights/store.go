@@ -21,6 +21,28 @@ func storeFlag(c *cobra.Command, where *string, usage string) {
 	_ = c.Flags().MarkDeprecated("db", "use --store")
 }
 
+// storeCmd makes a command that reads the store named by --store (help:
+// usage): run gets it open, and it is closed after. A command that checks
+// its other flags sets PreRunE, which runs before the store is opened.
+func storeCmd(use, short, usage string, run func(c *cobra.Command, s *store.Store) error) *cobra.Command {
+	var where string
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := openStore(c.Context(), where)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return run(c, s)
+		},
+	}
+	storeFlag(c, &where, usage)
+	return c
+}
+
 // storeOptions tells a PostgreSQL DSN (postgres://..., postgresql://...,
 // or key=value words such as "host=db dbname=caro") from a SQLite path.
 func storeOptions(where string) (store.Options, error) {

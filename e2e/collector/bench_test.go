@@ -2,7 +2,6 @@ package collector
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,12 +15,14 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/event/pdataconv"
 	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter"
+	"caro.sh/telemetry/internal/otelcoltest"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/processor/redaction/redactionprocessor"
 	"caro.sh/telemetry/receiver/caroreceiver"
@@ -49,13 +50,12 @@ func reportEventsPerSecond(b *testing.B, events int) {
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
 
-// BenchmarkPipelineInProcess wires the three components by their
-// factories, as the collector does, with the receiver on a loopback port:
-// POST /v1/events (gzipped JSON, 600 events) -> caro receiver ->
-// caro_redaction -> sqlitespool (a real SQLite file). One op is one
-// request.
-func BenchmarkPipelineInProcess(b *testing.B) {
-	ctx := context.Background()
+// redactionAndStore starts caro_redaction -> sqlitespool (a real SQLite
+// file in a temporary folder) by their factories, as the collector does,
+// and returns the processor, the pipeline's entry. Both are shut down
+// with the benchmark, after whatever is started later.
+func redactionAndStore(b *testing.B, ctx context.Context) processor.Logs {
+	b.Helper()
 	ecfg := sqlitespoolexporter.NewFactory().CreateDefaultConfig().(*sqlitespoolexporter.Config)
 	ecfg.Path = filepath.Join(b.TempDir(), "caro.db")
 	exp, err := sqlitespoolexporter.NewFactory().CreateLogs(ctx, exportertest.NewNopSettings(sqlitespoolexporter.NewFactory().Type()), ecfg)
@@ -67,15 +67,6 @@ func BenchmarkPipelineInProcess(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rf := caroreceiver.NewFactory()
-	rcfg := rf.CreateDefaultConfig().(*caroreceiver.Config)
-	addr := freePort(b)
-	rcfg.NetAddr.Endpoint = addr
-	rcfg.RateLimit.RequestsPerMinute = 0
-	rcv, err := rf.CreateLogs(ctx, receivertest.NewNopSettings(rf.Type()), rcfg, proc)
-	if err != nil {
-		b.Fatal(err)
-	}
 	host := componenttest.NewNopHost()
 	if err := exp.Start(ctx, host); err != nil {
 		b.Fatal(err)
@@ -83,18 +74,72 @@ func BenchmarkPipelineInProcess(b *testing.B) {
 	if err := proc.Start(ctx, host); err != nil {
 		b.Fatal(err)
 	}
-	if err := rcv.Start(ctx, host); err != nil {
+	b.Cleanup(func() { _ = proc.Shutdown(ctx); _ = exp.Shutdown(ctx) })
+	return proc
+}
+
+// postBatches is the loop of a benchmark whose op is one gzipped POST of
+// 600 events to url: the bodies are made by mk, 16 at a time, off the
+// clock; an answer other than 200 fails the benchmark, with detail()
+// (if not nil). It returns the events sent.
+func postBatches(b *testing.B, url, contentType string, mk func() []byte, detail func() string) int {
+	b.Helper()
+	var bodies [][]byte
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		if len(bodies) == 0 {
+			for range 16 {
+				bodies = append(bodies, mk())
+			}
+		}
+		body := bodies[len(bodies)-1]
+		bodies = bodies[:len(bodies)-1]
+		b.StartTimer()
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Content-Encoding", "gzip")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			if detail != nil {
+				b.Fatalf("status %d\n%s", resp.StatusCode, detail())
+			}
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		n += 6 * sessionsPerBatch
+	}
+	return n
+}
+
+// BenchmarkPipelineInProcess wires the three components by their
+// factories, as the collector does, with the receiver on a loopback port:
+// POST /v1/events (gzipped JSON, 600 events) -> caro receiver ->
+// caro_redaction -> sqlitespool (a real SQLite file). One op is one
+// request.
+func BenchmarkPipelineInProcess(b *testing.B) {
+	ctx := context.Background()
+	proc := redactionAndStore(b, ctx)
+	rf := caroreceiver.NewFactory()
+	rcfg := rf.CreateDefaultConfig().(*caroreceiver.Config)
+	addr := otelcoltest.FreePort(b)
+	rcfg.NetAddr.Endpoint = addr
+	rcfg.RateLimit.RequestsPerMinute = 0
+	rcv, err := rf.CreateLogs(ctx, receivertest.NewNopSettings(rf.Type()), rcfg, proc)
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		_ = rcv.Shutdown(ctx)
-		_ = proc.Shutdown(ctx)
-		_ = exp.Shutdown(ctx)
-	})
+	if err := rcv.Start(ctx, componenttest.NewNopHost()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = rcv.Shutdown(ctx) })
 
-	// The request bodies are made before the clock starts.
+	// The request bodies are made off the clock.
 	t0 := time.Now().UTC()
-	bodies := make([][]byte, 0, 64)
 	mk := func() []byte {
 		ld := uniqueBatch(t0)
 		var evs []json.RawMessage
@@ -115,31 +160,7 @@ func BenchmarkPipelineInProcess(b *testing.B) {
 	}
 	url := "http://" + addr + caroreceiver.EventsPath
 	b.ReportAllocs()
-	b.ResetTimer()
-	n := 0
-	for b.Loop() {
-		b.StopTimer()
-		if len(bodies) == 0 {
-			for range 16 {
-				bodies = append(bodies, mk())
-			}
-		}
-		body := bodies[len(bodies)-1]
-		bodies = bodies[:len(bodies)-1]
-		b.StartTimer()
-		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Content-Encoding", "gzip")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b.Fatalf("status %d", resp.StatusCode)
-		}
-		n += 6 * sessionsPerBatch
-	}
+	n := postBatches(b, url, "application/json", mk, nil)
 	reportEventsPerSecond(b, n)
 }
 
@@ -147,25 +168,7 @@ func BenchmarkPipelineInProcess(b *testing.B) {
 // batches of 600 records straight into caro_redaction -> sqlitespool.
 func BenchmarkRedactionAndStoreInProcess(b *testing.B) {
 	ctx := context.Background()
-	ecfg := sqlitespoolexporter.NewFactory().CreateDefaultConfig().(*sqlitespoolexporter.Config)
-	ecfg.Path = filepath.Join(b.TempDir(), "caro.db")
-	exp, err := sqlitespoolexporter.NewFactory().CreateLogs(ctx, exportertest.NewNopSettings(sqlitespoolexporter.NewFactory().Type()), ecfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pf := redactionprocessor.NewFactory()
-	proc, err := pf.CreateLogs(ctx, processortest.NewNopSettings(pf.Type()), pf.CreateDefaultConfig(), exp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	host := componenttest.NewNopHost()
-	if err := exp.Start(ctx, host); err != nil {
-		b.Fatal(err)
-	}
-	if err := proc.Start(ctx, host); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = proc.Shutdown(ctx); _ = exp.Shutdown(ctx) })
+	proc := redactionAndStore(b, ctx)
 	t0 := time.Now().UTC()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -196,38 +199,9 @@ func BenchmarkOTLPThroughTheBinary(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		zw.Write(raw)
-		zw.Close()
-		return buf.Bytes()
+		return gzipped(raw)
 	}
-	var bodies [][]byte
-	n := 0
-	b.ResetTimer()
-	for b.Loop() {
-		b.StopTimer()
-		if len(bodies) == 0 {
-			for range 16 {
-				bodies = append(bodies, mk())
-			}
-		}
-		body := bodies[len(bodies)-1]
-		bodies = bodies[:len(bodies)-1]
-		b.StartTimer()
-		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-protobuf")
-		req.Header.Set("Content-Encoding", "gzip")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b.Fatalf("status %d\n%s", resp.StatusCode, col.out.String())
-		}
-		n += 6 * sessionsPerBatch
-	}
+	n := postBatches(b, url, "application/x-protobuf", mk, col.out.String)
 	reportEventsPerSecond(b, n)
 	b.StopTimer()
 	if got := len(col.rows(b)); got != n {

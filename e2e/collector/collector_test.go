@@ -5,49 +5,22 @@ import (
 	"context"
 	"database/sql"
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/internal/otelcoltest"
-	"caro.sh/telemetry/store"
 	_ "modernc.org/sqlite"
 )
 
-// binEnv names the binary's path; `make test` sets it.
-const binEnv = "OTELCOL_CARO"
-
-// binary returns the otelcol-caro binary, skipping the test when the
-// variable is unset and failing it when the file is missing.
-func binary(t testing.TB) string {
-	t.Helper()
-	path := os.Getenv(binEnv)
-	if path == "" {
-		t.Skipf("%s is not set: run `make test`, or `make otelcol` and set %s=_build/otelcol-caro", binEnv, binEnv)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		t.Fatalf("%s=%s but there is no executable there (%v): `make otelcol` builds it", binEnv, path, err)
-	}
-	return path
-}
+// binary returns the otelcol-caro binary (otelcoltest.Binary: the test
+// skips when OTELCOL_CARO is unset).
+func binary(t testing.TB) string { t.Helper(); return otelcoltest.Binary(t) }
 
 // configPath returns a file of collector-config/.
 func configPath(name string) string { return filepath.Join("..", "..", "collector-config", name) }
-
-// freePort returns a loopback address with a port free a moment ago.
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // collector is a running otelcol-caro (internal/otelcoltest), with the
 // short names these tests use.
@@ -120,15 +93,7 @@ func scrapeErr(addr, name string, labels ...string) (float64, error) {
 // were stored, each with its uid and its encoded form (event.Encode).
 func (c *collector) rows(t testing.TB) []storedRow {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Options{Path: c.store, MustExist: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	evs, err := st.Pending(context.Background(), 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
+	evs := otelcoltest.Events(t, c.store)
 	var out []storedRow
 	for _, ev := range evs {
 		p, err := event.Encode(ev.Name, ev.Time, ev.Attrs)

@@ -99,14 +99,23 @@ func expectForwarded(t *testing.T, st *stack, c forwardCheck, offered []string) 
 // drain seconds, not half a minute, after the stack is back.
 var forwardEnv = []string{"CARO_FORWARD_RETRY_INITIAL=200ms", "CARO_FORWARD_RETRY_MAX=1s"}
 
+// startForwarding runs a stack, a gateway forwarding to it (env adds to or
+// overrides the gateway's environment) and a sender whose client trusts
+// the gateway's certificate.
+func startForwarding(t *testing.T, env ...string) (*stack, *gateway, *sender) {
+	t.Helper()
+	st := startStack(t)
+	gw := startGateway(t, st.url(), env...)
+	s := newSender(t)
+	s.client = gw.client
+	return st, gw, s
+}
+
 // TestTheGatewayForwardsEveryAcceptedEventOnce: gateway.yaml end to end,
 // the stock collector as the stack: every event the gateway acknowledged
 // over TLS is stored and reaches the stack exactly once.
 func TestTheGatewayForwardsEveryAcceptedEventOnce(t *testing.T) {
-	st := startStack(t)
-	gw := startGateway(t, st.url())
-	s := newSender(t)
-	s.client = gw.client
+	st, gw, s := startForwarding(t)
 	start := time.Now()
 	loadN(t, s, []string{gw.logsURL()}, 0, 60, 4)
 	want := ackedUIDs(s)
@@ -135,10 +144,7 @@ func TestTheGatewayForwardsEveryAcceptedEventOnce(t *testing.T) {
 func TestTheQueueDeliversEverythingAfterTheStackWasDownAMinute(t *testing.T) {
 	t.Parallel() // a minute of waiting, beside the other long waits
 	outage := durationEnv(t, "FORWARD_OUTAGE", time.Minute)
-	st := startStack(t)
-	gw := startGateway(t, st.url(), forwardEnv...)
-	s := newSender(t)
-	s.client = gw.client
+	st, gw, s := startForwarding(t, forwardEnv...)
 	urls := []string{gw.logsURL()}
 	loadN(t, s, urls, 0, 10, 2)
 
@@ -182,10 +188,7 @@ func TestARestartedGatewayDeliversWhatItsQueueHeld(t *testing.T) {
 		{"SIGKILL", func(t *testing.T, gw *gateway) { gw.kill(t) }},
 	} {
 		t.Run("after a "+tc.name, func(t *testing.T) {
-			st := startStack(t)
-			gw := startGateway(t, st.url(), forwardEnv...)
-			s := newSender(t)
-			s.client = gw.client
+			st, gw, s := startForwarding(t, forwardEnv...)
 			urls := []string{gw.logsURL()}
 			loadN(t, s, urls, 0, 5, 2)
 			st.kill(t)

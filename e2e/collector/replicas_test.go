@@ -125,6 +125,20 @@ func storedOnce(t *testing.T, dsn string, s *sender) int {
 	return rows
 }
 
+// startReplicas runs PostgreSQL and two otelcol-caro replicas
+// (postgres.yaml) on one of its databases, and returns the server, the
+// database's DSN, the replicas and their OTLP/HTTP logs URLs. Without the
+// collector binary the test skips before PostgreSQL starts.
+func startReplicas(t *testing.T) (pg *pgtest.Server, dsn string, a, b *collector, urls []string) {
+	t.Helper()
+	binary(t)
+	pg = pgtest.Start(t)
+	dsn = pg.CreateDatabase("caro")
+	a = startCollector(t, "postgres.yaml", "CARO_POSTGRES_DSN="+dsn)
+	b = startCollector(t, "postgres.yaml", "CARO_POSTGRES_DSN="+dsn)
+	return pg, dsn, a, b, []string{"http://" + a.otlp + "/v1/logs", "http://" + b.otlp + "/v1/logs"}
+}
+
 // TestReplicasShareOneStoreThroughAKill: two otelcol-caro replicas on one
 // PostgreSQL, under load from clients that move to the other replica when
 // one does not answer. One replica is SIGKILLed mid-load: every event
@@ -133,50 +147,20 @@ func storedOnce(t *testing.T, dsn string, s *sender) int {
 // a deletion request sent to the survivor removes a session that came
 // through the killed one.
 func TestReplicasShareOneStoreThroughAKill(t *testing.T) {
-	binary(t)
-	pg := pgtest.Start(t)
-	dsn := pg.CreateDatabase("caro")
-	a := startCollector(t, "postgres.yaml", "CARO_POSTGRES_DSN="+dsn)
-	b := startCollector(t, "postgres.yaml", "CARO_POSTGRES_DSN="+dsn)
-	urls := []string{"http://" + a.otlp + "/v1/logs", "http://" + b.otlp + "/v1/logs"}
+	_, dsn, a, b, urls := startReplicas(t)
 	s := newSender(t)
 
 	const batches = 120
-	next := make(chan uint64, batches)
-	for n := range uint64(batches) {
-		next <- n
-	}
-	close(next)
-	deadline := time.Now().Add(90 * time.Second)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for n := range next {
-				if !s.post(t, n, urls, deadline) {
-					t.Errorf("batch %d never acknowledged", n)
-				}
-			}
-		})
-	}
+	loaded := make(chan struct{})
+	go func() { defer close(loaded); loadN(t, s, urls, 0, batches, 4) }()
 	// Kill a once it has acknowledged a share of the load.
-	for {
-		s.mu.Lock()
-		fromA := 0
-		for _, u := range s.acked {
-			if u == urls[0] {
-				fromA++
-			}
-		}
-		s.mu.Unlock()
-		if fromA >= 20 || time.Now().After(deadline) {
-			break
-		}
+	for deadline := time.Now().Add(90 * time.Second); countBy(s, urls[0]) < 20 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	wg.Wait()
+	<-loaded
 	if len(s.acked) != batches {
 		t.Fatalf("%d of %d batches acknowledged", len(s.acked), batches)
 	}
@@ -250,42 +234,18 @@ func countBy(s *sender, url string) int {
 // them drop their events), every acknowledged event is stored once, and
 // the replicas serve again without being restarted.
 func TestAPostgreSQLRestartUnderLoadLosesNothingAcknowledged(t *testing.T) {
-	binary(t)
-	pg := pgtest.Start(t)
-	dsn := pg.CreateDatabase("caro")
-	a := startCollector(t, "postgres.yaml", "CARO_POSTGRES_DSN="+dsn)
-	b := startCollector(t, "postgres.yaml", "CARO_POSTGRES_DSN="+dsn)
-	urls := []string{"http://" + a.otlp + "/v1/logs", "http://" + b.otlp + "/v1/logs"}
+	pg, dsn, a, b, urls := startReplicas(t)
 	s := newSender(t)
 
-	deadline := time.Now().Add(120 * time.Second)
-	var wg sync.WaitGroup
-	var seq sync.Mutex
-	n := uint64(0)
-	stop := make(chan struct{})
-	for range 3 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				seq.Lock()
-				mine := n
-				n++
-				seq.Unlock()
-				s.post(t, mine, urls, deadline)
-			}
-		})
-	}
+	stop, loaded := make(chan struct{}), make(chan struct{})
+	go func() { defer close(loaded); loadUntil(t, s, urls, 0, 3, 0, stop) }()
 	time.Sleep(time.Second)
 	pg.Stop()
 	time.Sleep(2 * time.Second)
 	pg.Resume()
 	time.Sleep(2 * time.Second)
 	close(stop)
-	wg.Wait()
+	<-loaded
 	a.alive(t)
 	b.alive(t)
 

@@ -17,16 +17,18 @@ import (
 	"caro.sh/telemetry/internal/plogtest"
 )
 
-// rssKiB is a process's resident set, from /proc/PID/status.
-func rssKiB(t testing.TB, pid int) int64 {
+// proc reads one figure of process pid with read (procRSS, procFiles),
+// failing the test if it cannot.
+func proc[N int | int64](t testing.TB, read func(pid int) (N, error), pid int) N {
 	t.Helper()
-	n, err := procRSS(pid)
+	n, err := read(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
+// procRSS is a process's resident set in KiB, from /proc/PID/status.
 func procRSS(pid int) (int64, error) { return procStatus(pid, "VmRSS") }
 
 // procStatus reads a field in KiB of /proc/PID/status (VmRSS, RssAnon,
@@ -44,16 +46,7 @@ func procStatus(pid int, field string) (int64, error) {
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
-// openFiles is the number of a process's file descriptors.
-func openFiles(t testing.TB, pid int) int {
-	t.Helper()
-	n, err := procFiles(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
+// procFiles is the number of a process's file descriptors.
 func procFiles(pid int) (int, error) {
 	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	return len(entries), err
@@ -149,7 +142,7 @@ func TestSlowClientsAreTimedOutAndRealClientsStillServed(t *testing.T) {
 	t.Parallel() // half a minute of waiting for timeouts, beside the other long waits
 	col := startCollector(t, "local.yaml", "CARO_RATE_PER_MINUTE=60000", "CARO_RATE_BURST=10000")
 	pid := col.cmd.Process.Pid
-	rss0, files0 := rssKiB(t, pid), openFiles(t, pid)
+	rss0, files0 := proc(t, procRSS, pid), proc(t, procFiles, pid)
 	validOTLP, _ := plogotlp.NewExportRequestFromLogs(plogtest.Logs(plogtest.Session("fedcba9876543210", time.Now().UTC(), 7)...)).MarshalProto()
 	validEvents := eventsJSON(sessionStartJSON(""))
 
@@ -174,7 +167,7 @@ func TestSlowClientsAreTimedOutAndRealClientsStillServed(t *testing.T) {
 		}
 	}
 	time.Sleep(2 * time.Second)
-	files1 := openFiles(t, pid)
+	files1 := proc(t, procFiles, pid)
 
 	// Real clients, meanwhile.
 	var lat []time.Duration
@@ -194,7 +187,7 @@ func TestSlowClientsAreTimedOutAndRealClientsStillServed(t *testing.T) {
 
 	// Every slow connection closed by the server, the collector's memory
 	// sampled meanwhile.
-	peak := rssKiB(t, pid)
+	peak := proc(t, procRSS, pid)
 	closedAt := map[string]time.Duration{}
 	open := map[string]int{}
 	deadline := conns[0].opened.Add(45 * time.Second)
@@ -205,14 +198,14 @@ func TestSlowClientsAreTimedOutAndRealClientsStillServed(t *testing.T) {
 		case <-time.After(time.Until(deadline)):
 			open[c.kind]++
 		}
-		peak = max(peak, rssKiB(t, pid))
+		peak = max(peak, proc(t, procRSS, pid))
 	}
 	col.alive(t)
 	for kind, n := range open {
 		t.Errorf("%d %s connections still open 45 s after the first was opened", n, kind)
 	}
 	time.Sleep(time.Second)
-	files2 := openFiles(t, pid)
+	files2 := proc(t, procFiles, pid)
 	t.Logf("1000 slow connections (per receiver: 150 idle, 150 trickling a header, 150 a body, 50 kept alive): "+
 		"files open %d -> %d -> %d; RSS %d MiB -> peak %d MiB; 40 real requests served, p50 %v, max %v; "+
 		"last closed after: idle %v, header %v, body %v, keep-alive %v",

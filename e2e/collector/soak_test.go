@@ -84,10 +84,7 @@ func TestSoak(t *testing.T) {
 	soak := durationEnv(t, "SOAK", 20*time.Second)
 	killEvery := max(soak/30, 5*time.Second)
 	flapEvery, flapDown := killEvery*3/2, killEvery/2
-	st := startStack(t)
-	gw := startGateway(t, st.url(), append(forwardEnv, "CARO_LOG_LEVEL=warn")...)
-	s := newSender(t)
-	s.client = gw.client
+	st, gw, s := startForwarding(t, append(forwardEnv, "CARO_LOG_LEVEL=warn")...)
 	urls := []string{gw.logsURL()}
 	prefilled := 0
 	if soak >= 3*time.Minute {

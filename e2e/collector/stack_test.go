@@ -64,7 +64,7 @@ func startStack(t testing.TB) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{bin: stockBinary(t), config: config, otlp: freePort(t), health: freePort(t), metrics: freePort(t),
+	s := &stack{bin: stockBinary(t), config: config, otlp: otelcoltest.FreePort(t), health: otelcoltest.FreePort(t), metrics: otelcoltest.FreePort(t),
 		stderr: &otelcoltest.Output{}, copies: map[string]int{}}
 	t.Cleanup(func() { s.stop(t) })
 	s.start(t)

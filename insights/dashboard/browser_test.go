@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"caro.sh/telemetry/insights/browser"
 	"caro.sh/telemetry/insights/dashboard"
 )
 
@@ -67,7 +68,7 @@ type chartInk struct {
 // The screenshots go to $ARTIFACTS when set, else to the test's temporary
 // folder (removed after the test; the log says where).
 func TestDashboardDrawsEveryChartInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := browser.Chromium(t)
 	path := fleetStore(t)
 	d := openDashboard(t, path, dashboard.Options{Refresh: time.Second})
 	srv := httptest.NewServer(d)
@@ -77,11 +78,11 @@ func TestDashboardDrawsEveryChartInChromium(t *testing.T) {
 		artifacts = t.TempDir()
 	}
 
-	b := startBrowser(t, bin, 1280, 3400)
-	b.navigate(srv.URL + "/")
-	b.waitFor("the first drawing", `document.body.dataset.renders >= 1`)
+	b := browser.Start(t, bin, 1280, 3400)
+	b.Navigate(srv.URL + "/")
+	b.WaitFor("the first drawing", `document.body.dataset.renders >= 1`)
 	var week string
-	b.eval(`document.body.dataset.week`, &week)
+	b.Eval(`document.body.dataset.week`, &week)
 	if week != "2026-W48" {
 		t.Fatalf("the page opened on week %s, want the current one, 2026-W48", week)
 	}
@@ -90,7 +91,7 @@ func TestDashboardDrawsEveryChartInChromium(t *testing.T) {
 
 	// The check can fail: the same charts without their data are blank.
 	var blank []chartInk
-	b.eval(blankInkJS, &blank)
+	b.Eval(blankInkJS, &blank)
 	for _, c := range blank {
 		if c.Ink >= minInk {
 			t.Errorf("%s without data has %d series pixels: the check would pass an empty chart", c.ID, c.Ink)
@@ -100,17 +101,17 @@ func TestDashboardDrawsEveryChartInChromium(t *testing.T) {
 	// A collector appends a week of other users meanwhile, through its
 	// own handle on the store; the open page shows them without a reload.
 	var before string
-	b.eval(`document.getElementById('csr-detail').textContent`, &before)
+	b.Eval(`document.getElementById('csr-detail').textContent`, &before)
 	appendFleet(t, path, 4, 99)
-	b.waitFor("a refresh with the appended week", `document.getElementById('csr-detail').textContent !== `+jsString(before))
+	b.WaitFor("a refresh with the appended week", `document.getElementById('csr-detail').textContent !== `+jsString(before))
 	refreshed := drawn(t, b, "2026-W48 after the writer")
 	if same(first, refreshed) {
 		t.Error("the refresh drew the same figures after a week of new sessions")
 	}
 
 	// Another week.
-	b.eval(`(() => { const s = document.getElementById('week'); s.value = '2026-W46'; s.dispatchEvent(new Event('change')); })()`, nil)
-	b.waitFor("week 2026-W46", `document.body.dataset.week === '2026-W46'`)
+	b.Eval(`(() => { const s = document.getElementById('week'); s.value = '2026-W46'; s.dispatchEvent(new Event('change')); })()`, nil)
+	b.WaitFor("week 2026-W46", `document.body.dataset.week === '2026-W46'`)
 	w46 := drawn(t, b, "2026-W46, all users")
 	if same(refreshed, w46) {
 		t.Error("choosing 2026-W46 drew the same figures as 2026-W48")
@@ -119,17 +120,17 @@ func TestDashboardDrawsEveryChartInChromium(t *testing.T) {
 
 	// A segment: the first backend the filter offers.
 	var key string
-	b.eval(`(() => { const s = document.getElementById('segment');
+	b.Eval(`(() => { const s = document.getElementById('segment');
 		const o = [...s.options].find((o) => o.value.startsWith('backend='));
 		s.value = o.value; s.dispatchEvent(new Event('change')); return o.value; })()`, &key)
-	b.waitFor("segment "+key, `document.body.dataset.key === `+jsString(key))
+	b.WaitFor("segment "+key, `document.body.dataset.key === `+jsString(key))
 	seg := drawn(t, b, "2026-W46, "+key)
 	if same(w46, seg) {
 		t.Errorf("choosing %s drew the same figures as all users", key)
 	}
 	save(t, b, artifacts, "dashboard-2026-W46-"+strings.ReplaceAll(key, "=", "-")+".png")
 
-	reqs := b.requestList()
+	reqs := b.Requests()
 	if len(reqs) == 0 {
 		t.Fatal("no request was seen: the request check is not working")
 	}
@@ -138,29 +139,29 @@ func TestDashboardDrawsEveryChartInChromium(t *testing.T) {
 			t.Errorf("the page asked for %s, off the dashboard's server", u)
 		}
 	}
-	if n := b.proxied.Load(); n > 0 {
-		t.Errorf("Chromium opened %d connections to the proxy: a request tried to leave the machine: %q", n, b.proxiedLines)
+	if n := b.Proxied(); n > 0 {
+		t.Errorf("Chromium opened %d connections to the proxy: a request tried to leave the machine: %q", n, b.ProxiedLines())
 	}
-	for _, p := range b.problemList() {
+	for _, p := range b.Problems() {
 		t.Errorf("the page logged %s", p)
 	}
 	t.Logf("%d requests, all to %s; screenshots in %s; Chromium's own background requests, refused: %q",
-		len(reqs), srv.URL, artifacts, b.backgroundLines)
+		len(reqs), srv.URL, artifacts, b.BackgroundLines())
 
 	// The proxy check can fail: a page without the dashboard's
 	// Content-Security-Policy that fetches another host reaches it.
-	b.navigate("about:blank")
-	b.eval(`fetch('http://example.com/').then(() => 0, () => 0)`, nil)
-	if b.proxied.Load() == 0 {
+	b.Navigate("about:blank")
+	b.Eval(`fetch('http://example.com/').then(() => 0, () => 0)`, nil)
+	if b.Proxied() == 0 {
 		t.Error("a fetch of another host never reached the page's proxy: the check that nothing left the page is not working")
 	}
 }
 
 // drawn measures the page's charts and fails the test for any not drawn.
-func drawn(t *testing.T, b *browser, what string) []chartInk {
+func drawn(t *testing.T, b *browser.Browser, what string) []chartInk {
 	t.Helper()
 	var charts []chartInk
-	b.eval(inkJS, &charts)
+	b.Eval(inkJS, &charts)
 	if len(charts) != 11 {
 		t.Fatalf("%s: the page has %d charts, want CSR and the ten supporting metrics", what, len(charts))
 	}
@@ -186,9 +187,9 @@ func same(a, b []chartInk) bool {
 	return true
 }
 
-func save(t *testing.T, b *browser, dir, name string) {
+func save(t *testing.T, b *browser.Browser, dir, name string) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), b.screenshot(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), b.Screenshot(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

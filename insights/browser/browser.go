@@ -1,4 +1,8 @@
-package dashboard_test
+// Package browser drives headless Chromium for the insights tests: it
+// finds the binary and runs it with a page that cannot reach the network,
+// over the DevTools protocol, recording what the page asks for and what
+// it logs. The weekly review's and the dashboard's browser tests share it.
+package browser
 
 import (
 	"bufio"
@@ -17,7 +21,7 @@ import (
 	"time"
 )
 
-// browser is headless Chromium driven over the DevTools protocol on a
+// Browser is headless Chromium driven over the DevTools protocol on a
 // pipe (--remote-debugging-pipe: commands on fd 3, answers on fd 4, each
 // message JSON ended by a NUL byte), one page attached in flat mode. It
 // records every request the page makes and every error it logs.
@@ -27,7 +31,7 @@ import (
 // host than loopback (which Chromium never proxies) to a proxy that is a
 // local listener: the page's browser context to one that counts its
 // connections (proxied), Chromium's own background requests to another.
-type browser struct {
+type Browser struct {
 	t       testing.TB
 	cmd     *exec.Cmd
 	in      *os.File // our end of Chromium's fd 3
@@ -50,7 +54,7 @@ type browser struct {
 // proxy starts a listener that takes each connection's first line into
 // lines, counts it in n (if not nil) and closes it. It returns its
 // address.
-func (b *browser) proxy(t *testing.T, lines *[]string, n *atomic.Int64) string {
+func (b *Browser) proxy(t testing.TB, lines *[]string, n *atomic.Int64) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -87,12 +91,12 @@ type cdpMessage struct {
 	} `json:"error,omitempty"`
 }
 
-// startBrowser starts Chromium with a page of width x height CSS pixels.
+// Start starts Chromium with a page of width x height CSS pixels.
 // It is stopped when the test ends.
-func startBrowser(t *testing.T, bin string, width, height int) *browser {
+func Start(t testing.TB, bin string, width, height int) *Browser {
 	t.Helper()
 	dir := t.TempDir()
-	b := &browser{t: t, pending: map[int64]chan cdpMessage{}}
+	b := &Browser{t: t, pending: map[int64]chan cdpMessage{}}
 	// Two proxies: Chromium's own background requests (component
 	// updates, network time, sign-in) go to the browser's, which only
 	// logs them; the page's context has its own, which must see nothing.
@@ -163,7 +167,7 @@ func startBrowser(t *testing.T, bin string, width, height int) *browser {
 
 // read takes Chromium's messages: answers to their caller, events into
 // the records.
-func (b *browser) read(f *os.File) {
+func (b *Browser) read(f *os.File) {
 	r := bufio.NewReader(f)
 	for {
 		raw, err := r.ReadBytes(0)
@@ -221,14 +225,14 @@ func (b *browser) read(f *os.File) {
 
 // call sends a command and decodes its result into result (if not nil);
 // it fails the test on an error or after a minute.
-func (b *browser) call(session, method string, params, result any) {
+func (b *Browser) call(session, method string, params, result any) {
 	b.t.Helper()
 	if err := b.try(session, method, params, result); err != nil {
 		b.t.Fatal(err)
 	}
 }
 
-func (b *browser) try(session, method string, params, result any) error {
+func (b *Browser) try(session, method string, params, result any) error {
 	id := b.next.Add(1)
 	msg := map[string]any{"id": id, "method": method}
 	if params != nil {
@@ -265,8 +269,8 @@ func (b *browser) try(session, method string, params, result any) error {
 	}
 }
 
-// navigate opens url in the page.
-func (b *browser) navigate(url string) {
+// Navigate opens url in the page.
+func (b *Browser) Navigate(url string) {
 	b.t.Helper()
 	var res struct {
 		ErrorText string `json:"errorText"`
@@ -277,9 +281,9 @@ func (b *browser) navigate(url string) {
 	}
 }
 
-// eval runs a JavaScript expression in the page (awaiting a promise) and
+// Eval runs a JavaScript expression in the page (awaiting a promise) and
 // decodes its value into out.
-func (b *browser) eval(expr string, out any) {
+func (b *Browser) Eval(expr string, out any) {
 	b.t.Helper()
 	var res struct {
 		Result struct {
@@ -298,32 +302,33 @@ func (b *browser) eval(expr string, out any) {
 	}
 }
 
-// waitFor evaluates a boolean expression (one that throws is false, as
+// WaitFor evaluates a boolean expression (one that throws is false, as
 // while the page loads) until it is true, for up to a
 // minute (the bound of a test that would otherwise hang, not a timing
-// assertion).
-func (b *browser) waitFor(what, expr string) {
+// assertion). On failure it shows the text of the page's #status element,
+// if it has one.
+func (b *Browser) WaitFor(what, expr string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for {
 		var ok bool
-		b.eval("(() => { try { return Boolean("+expr+"); } catch (e) { return false; } })()", &ok)
+		b.Eval("(() => { try { return Boolean("+expr+"); } catch (e) { return false; } })()", &ok)
 		if ok {
 			return
 		}
 		select {
 		case <-ctx.Done():
 			var status string
-			b.eval(`document.getElementById('status') ? document.getElementById('status').textContent : ''`, &status)
-			b.t.Fatalf("waited a minute for %s (%s); the page says %q; problems: %v", what, expr, status, b.problemList())
+			b.Eval(`document.getElementById('status') ? document.getElementById('status').textContent : ''`, &status)
+			b.t.Fatalf("waited a minute for %s (%s); the page says %q; problems: %v", what, expr, status, b.Problems())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
-// screenshot returns the whole page as PNG.
-func (b *browser) screenshot() []byte {
+// Screenshot returns the whole page as PNG.
+func (b *Browser) Screenshot() []byte {
 	b.t.Helper()
 	var res struct {
 		Data string `json:"data"`
@@ -336,21 +341,36 @@ func (b *browser) screenshot() []byte {
 	return png
 }
 
-func (b *browser) requestList() []string {
+// Requests returns the URLs the page has asked for so far.
+func (b *Browser) Requests() []string { return b.copyOf(&b.requests) }
+
+// Problems returns the page's exceptions, console errors and warnings
+// and log errors so far.
+func (b *Browser) Problems() []string { return b.copyOf(&b.problems) }
+
+// Proxied returns how many connections the page's proxy has had: each is
+// a request that tried to leave the machine.
+func (b *Browser) Proxied() int64 { return b.proxied.Load() }
+
+// ProxiedLines returns the first line of each connection to the page's
+// proxy (a request line, or CONNECT host:port).
+func (b *Browser) ProxiedLines() []string { return b.copyOf(&b.proxiedLines) }
+
+// BackgroundLines returns the first line of each connection to the
+// browser's own proxy: Chromium's background requests, refused.
+func (b *Browser) BackgroundLines() []string { return b.copyOf(&b.backgroundLines) }
+
+// copyOf returns a copy of one of the records, taken under the lock the
+// reading goroutines write them under.
+func (b *Browser) copyOf(list *[]string) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]string(nil), b.requests...)
+	return append([]string(nil), *list...)
 }
 
-func (b *browser) problemList() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.problems...)
-}
-
-// chromium returns the Chromium binary ($CHROMIUM, else chromium on
+// Chromium returns the Chromium binary ($CHROMIUM, else chromium on
 // PATH). Without it the test skips, except under CI=true, where it fails.
-func chromium(t *testing.T) string {
+func Chromium(t testing.TB) string {
 	t.Helper()
 	name := os.Getenv("CHROMIUM")
 	if name == "" {
