@@ -213,12 +213,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", b.where(), err)
 		}
 		s.wg.Add(1)
-		go s.journalWriter()
+		go s.writer(s.journalBatch)
 		return s, nil
 	}
 	for range b.writers() {
 		s.wg.Add(1)
-		go s.writer()
+		go s.writer(s.commitBatch)
 	}
 	return s, nil
 }
@@ -499,37 +499,29 @@ func (s *Store) take() ([]*request, bool) {
 	return batch, true
 }
 
-// writer commits what is queued, a batch at a time, until Close
-// (PostgreSQL).
-func (s *Store) writer() {
+// writer makes what is queued durable, a batch of requests at a time,
+// with durable (commitBatch or journalBatch), and answers each, until
+// Close.
+func (s *Store) writer(durable func([]*request) error) {
 	defer s.wg.Done()
 	for {
 		batch, ok := s.take()
 		if !ok {
 			return
 		}
-		err := s.apply(context.Background(), batch)
-		s.answer(batch, err)
+		err := durable(batch)
 		for _, r := range batch {
 			r.done <- err
 		}
 	}
 }
 
-// journalWriter appends what is queued to the journal, a batch of
-// requests in one write, and answers each, until Close (SQLite).
-func (s *Store) journalWriter() {
-	defer s.wg.Done()
-	for {
-		batch, ok := s.take()
-		if !ok {
-			return
-		}
-		err := s.journalBatch(batch)
-		for _, r := range batch {
-			r.done <- err
-		}
-	}
+// commitBatch commits a batch and tells what became of it (PostgreSQL:
+// durable is committed).
+func (s *Store) commitBatch(batch []*request) error {
+	err := s.apply(context.Background(), batch)
+	s.answer(batch, err)
+	return err
 }
 
 // journalBatch writes a batch to the journal and hands it to the applier.

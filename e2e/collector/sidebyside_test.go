@@ -191,24 +191,22 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
+// durationEnv and intEnv read a setting of the run from the environment,
+// def when unset.
 func durationEnv(t testing.TB, name string, def time.Duration) time.Duration {
-	if v := os.Getenv(name); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		return d
-	}
-	return def
+	return fromEnv(t, name, def, time.ParseDuration)
 }
 
-func intEnv(t testing.TB, name string, def int) int {
-	if v := os.Getenv(name); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		return n
+func intEnv(t testing.TB, name string, def int) int { return fromEnv(t, name, def, strconv.Atoi) }
+
+func fromEnv[T any](t testing.TB, name string, def T, parse func(string) (T, error)) T {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
 	}
-	return def
+	x, err := parse(v)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return x
 }
