@@ -2,6 +2,7 @@ package collectortest
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/receiver"
 	"go.yaml.in/yaml/v3"
+
+	"caro.sh/telemetry/otelcolcaro"
 )
 
 // Factory is the factory of a logs component: this module's components
@@ -21,18 +24,8 @@ type Factory interface {
 	LogsStability() component.StabilityLevel
 }
 
-// Metadata is what a component's hand-written internal/metadata constants
-// say.
-type Metadata struct {
-	Type          component.Type
-	LogsStability component.StabilityLevel
-	// Metrics are the names of the component's own metrics, as exported:
-	// metadata.yaml's names with the collector's "otelcol_" prefix, as
-	// mdatagen generates them.
-	Metrics []string
-}
-
-// metadataFile is the part of metadata.yaml that the constants come from.
+// metadataFile is the part of metadata.yaml that otelcolcaro's table
+// says again.
 type metadataFile struct {
 	Type   string `yaml:"type"`
 	Status struct {
@@ -41,23 +34,29 @@ type metadataFile struct {
 	} `yaml:"status"`
 	Telemetry struct {
 		Metrics map[string]struct {
-			Enabled bool `yaml:"enabled"`
+			Enabled     bool   `yaml:"enabled"`
+			Description string `yaml:"description"`
+			Unit        string `yaml:"unit"`
+			Sum         struct {
+				ValueType string `yaml:"value_type"`
+				Monotonic bool   `yaml:"monotonic"`
+			} `yaml:"sum"`
 		} `yaml:"metrics"`
 	} `yaml:"telemetry"`
 }
 
 // CheckComponent runs the tests mdatagen would generate for the component
-// in the current directory: its metadata.yaml declares what md says and
-// the class of f, f makes md's type and stability, and f's default config
-// is a well-formed config struct.
-func CheckComponent(t *testing.T, f Factory, md Metadata) {
+// whose metadata.yaml is in dir: the file declares what c says and the
+// class of f, f makes c's type and stability, and f's default config is a
+// well-formed config struct.
+func CheckComponent(t *testing.T, f Factory, c otelcolcaro.Component, dir string) {
 	t.Helper()
-	t.Run("metadata.yaml declares the metadata constants", func(t *testing.T) {
-		checkMetadataYAML(t, "metadata.yaml", class(f), md)
+	t.Run("metadata.yaml declares the component's record", func(t *testing.T) {
+		checkMetadataYAML(t, filepath.Join(dir, "metadata.yaml"), class(f), c)
 	})
 	t.Run("the factory makes the declared type and stability", func(t *testing.T) {
-		if f.Type() != md.Type || f.LogsStability() != md.LogsStability {
-			t.Errorf("factory %s %s, constants %s %s", f.Type(), f.LogsStability(), md.Type, md.LogsStability)
+		if f.Type() != c.Type || f.LogsStability() != c.LogsStability {
+			t.Errorf("factory %s %s, record %s %s", f.Type(), f.LogsStability(), c.Type, c.LogsStability)
 		}
 	})
 	t.Run("the default config struct is well formed", func(t *testing.T) {
@@ -81,8 +80,8 @@ func class(f Factory) string {
 }
 
 // checkMetadataYAML fails t when the metadata.yaml at path does not
-// declare exactly class and what md says.
-func checkMetadataYAML(t *testing.T, path, class string, md Metadata) {
+// declare exactly class and what c says.
+func checkMetadataYAML(t *testing.T, path, class string, c otelcolcaro.Component) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -92,8 +91,8 @@ func checkMetadataYAML(t *testing.T, path, class string, md Metadata) {
 	if err := yaml.Unmarshal(b, &f); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if f.Type != md.Type.String() {
-		t.Errorf("%s: type %q, constant %q", path, f.Type, md.Type)
+	if f.Type != c.Type.String() {
+		t.Errorf("%s: type %q, record %q", path, f.Type, c.Type)
 	}
 	if f.Status.Class != class {
 		t.Errorf("%s: class %q, want %q", path, f.Status.Class, class)
@@ -104,8 +103,8 @@ func checkMetadataYAML(t *testing.T, path, class string, md Metadata) {
 			got[s] = level
 		}
 	}
-	if !strings.EqualFold(got["logs"], md.LogsStability.String()) {
-		t.Errorf("%s: logs stability %q, constant %q", path, got["logs"], md.LogsStability)
+	if !strings.EqualFold(got["logs"], c.LogsStability.String()) {
+		t.Errorf("%s: logs stability %q, record %q", path, got["logs"], c.LogsStability)
 	}
 	delete(got, "logs")
 	for signal := range got {
@@ -113,14 +112,29 @@ func checkMetadataYAML(t *testing.T, path, class string, md Metadata) {
 	}
 	var names []string
 	for name, m := range f.Telemetry.Metrics {
-		if m.Enabled {
-			names = append(names, "otelcol_"+name)
+		if !m.Enabled {
+			continue
+		}
+		name = "otelcol_" + name
+		names = append(names, name)
+		i := slices.IndexFunc(c.Metrics, func(d otelcolcaro.Metric) bool { return d.Name == name })
+		if i < 0 {
+			continue // reported below, with the names
+		}
+		if d := c.Metrics[i]; m.Unit != d.Unit || m.Description != d.Description {
+			t.Errorf("%s: %s unit %q, description %q; record %q, %q", path, name, m.Unit, m.Description, d.Unit, d.Description)
+		}
+		if m.Sum.ValueType != "int" || !m.Sum.Monotonic {
+			t.Errorf("%s: %s is not an int monotonic sum, the counter the record makes", path, name)
 		}
 	}
 	slices.Sort(names)
-	wantNames := slices.Clone(md.Metrics)
+	var wantNames []string
+	for _, m := range c.Metrics {
+		wantNames = append(wantNames, m.Name)
+	}
 	slices.Sort(wantNames)
 	if !slices.Equal(names, wantNames) {
-		t.Errorf("%s: metrics %v, constants %v", path, names, wantNames)
+		t.Errorf("%s: metrics %v, record %v", path, names, wantNames)
 	}
 }

@@ -7,17 +7,13 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
-	"caro.sh/telemetry/receiver/caroreceiver/internal/metadata"
+	"caro.sh/telemetry/otelcolcaro"
 )
 
 // NewFactory returns the factory of the caro receiver (logs only: the
 // events become OTel log events, as the SDK and the upload make them).
 func NewFactory() receiver.Factory {
-	return receiver.NewFactory(
-		metadata.Type,
-		func() component.Config { return createDefaultConfig() },
-		receiver.WithLogs(createLogs, metadata.LogsStability),
-	)
+	return otelcolcaro.NewReceiverFactory(otelcolcaro.Receiver, createDefaultConfig, createLogs)
 }
 
 func createLogs(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {

@@ -9,8 +9,8 @@ import (
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/event/pdataconv"
+	"caro.sh/telemetry/otelcolcaro"
 	"caro.sh/telemetry/processor/redaction"
-	"caro.sh/telemetry/receiver/caroreceiver/internal/metadata"
 	"caro.sh/telemetry/schema"
 )
 
@@ -55,7 +55,7 @@ func ingest(v *redaction.Validator, raws []json.RawMessage, version string, now 
 		rl.Resource().Attributes().PutStr(schema.ResourceServiceVersion, version)
 	}
 	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(metadata.ScopeName)
+	sl.Scope().SetName(otelcolcaro.Receiver.ScopeName)
 	lrs := sl.LogRecords()
 	lrs.EnsureCapacity(len(raws))
 	observed := pcommon.NewTimestampFromTime(now)

@@ -18,7 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"caro.sh/telemetry/receiver/caroreceiver/internal/metadata"
+	"caro.sh/telemetry/otelcolcaro"
 )
 
 // postVia posts a one-event batch through client with the extra headers h,
@@ -148,7 +148,7 @@ func TestTheClientAddressIsNeitherLoggedNorInTheReceiversMetrics(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { _ = tel.Shutdown(ctx) })
-	set := receivertest.NewNopSettings(metadata.Type)
+	set := receivertest.NewNopSettings(otelcolcaro.Receiver.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	set.Logger = zap.New(core)
 	r, _ := startWith(t, set, slowLimit([]string{"127.0.0.1"}, ""),
@@ -173,7 +173,7 @@ func TestTheClientAddressIsNeitherLoggedNorInTheReceiversMetrics(t *testing.T) {
 			t.Errorf("logged: %s", line)
 		}
 	}
-	m, err := tel.GetMetric(metadata.MetricRequests)
+	m, err := tel.GetMetric(otelcolcaro.MetricReceiverRequests)
 	if err != nil {
 		t.Fatal(err)
 	}

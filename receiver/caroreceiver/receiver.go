@@ -29,8 +29,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"caro.sh/telemetry/exportfile"
+	"caro.sh/telemetry/otelcolcaro"
 	"caro.sh/telemetry/processor/redaction"
-	"caro.sh/telemetry/receiver/caroreceiver/internal/metadata"
 	"caro.sh/telemetry/receiver/caroreceiver/internal/ratelimit"
 )
 
@@ -47,7 +47,7 @@ const (
 
 // ScopeName is the instrumentation scope of the log records the receiver
 // makes (caro_redaction keeps it).
-var ScopeName = metadata.ScopeName
+var ScopeName = otelcolcaro.Receiver.ScopeName
 
 // Sources, the source attribute of the receiver's metrics.
 const (
@@ -87,14 +87,8 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*caroR
 	if err != nil {
 		return nil, err
 	}
-	meter := set.MeterProvider.Meter(metadata.ScopeName)
 	r := &caroReceiver{cfg: cfg, set: set, next: next, v: redaction.New(), obsrep: obsrep, now: time.Now}
-	if r.events, err = meter.Int64Counter(metadata.MetricEvents, metric.WithUnit("{event}"),
-		metric.WithDescription("Events received, by source and outcome.")); err != nil {
-		return nil, err
-	}
-	if r.requests, err = meter.Int64Counter(metadata.MetricRequests, metric.WithUnit("{request}"),
-		metric.WithDescription("Requests and export files, by source and status.")); err != nil {
+	if err := otelcolcaro.Receiver.NewCounters(set.MeterProvider, &r.events, &r.requests); err != nil {
 		return nil, err
 	}
 	if rl := cfg.RateLimit; rl.RequestsPerMinute > 0 {

@@ -30,7 +30,7 @@ import (
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/internal/plogtest"
-	"caro.sh/telemetry/receiver/caroreceiver/internal/metadata"
+	"caro.sh/telemetry/otelcolcaro"
 	"caro.sh/telemetry/schema"
 )
 
@@ -42,7 +42,7 @@ const sid = "0123456789abcdef"
 // changes and next consumer (a sink when nil).
 func start(t *testing.T, mutate func(*Config), next consumer.Logs) (*caroReceiver, *consumertest.LogsSink) {
 	t.Helper()
-	return startWith(t, receivertest.NewNopSettings(metadata.Type), mutate, next)
+	return startWith(t, receivertest.NewNopSettings(otelcolcaro.Receiver.Type), mutate, next)
 }
 
 // startWith is start with the given settings (logger, meter provider).

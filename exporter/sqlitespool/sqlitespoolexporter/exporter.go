@@ -20,7 +20,7 @@ import (
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/event/pdataconv"
-	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter/internal/metadata"
+	"caro.sh/telemetry/otelcolcaro"
 	"caro.sh/telemetry/processor/redaction"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/store"
@@ -67,19 +67,8 @@ type spoolExporter struct {
 }
 
 func newSpoolExporter(cfg *Config, set exporter.Settings) (*spoolExporter, error) {
-	meter := set.MeterProvider.Meter(metadata.ScopeName)
 	e := &spoolExporter{cfg: cfg, logger: set.Logger, v: redaction.New()}
-	var err error
-	if e.events, err = meter.Int64Counter(metadata.MetricEvents, metric.WithUnit("{event}"),
-		metric.WithDescription("Events the exporter received, by outcome.")); err != nil {
-		return nil, err
-	}
-	if e.deleted, err = meter.Int64Counter(metadata.MetricDeleted, metric.WithUnit("{event}"),
-		metric.WithDescription("Stored events deleted, by reason.")); err != nil {
-		return nil, err
-	}
-	if e.files, err = meter.Int64Counter(metadata.MetricExportFiles, metric.WithUnit("{file}"),
-		metric.WithDescription("Air-gapped export files written.")); err != nil {
+	if err := otelcolcaro.SQLiteSpool.NewCounters(set.MeterProvider, &e.events, &e.deleted, &e.files); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -14,9 +14,9 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 
 	"caro.sh/telemetry/event"
-	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter/internal/metadata"
 	"caro.sh/telemetry/exportfile"
 	"caro.sh/telemetry/internal/plogtest"
+	"caro.sh/telemetry/otelcolcaro"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/store"
 )
@@ -34,7 +34,7 @@ func running(t *testing.T, mutate func(*Config)) (exporter.Logs, *spoolExporter,
 	if mutate != nil {
 		mutate(cfg)
 	}
-	set := exportertest.NewNopSettings(metadata.Type)
+	set := exportertest.NewNopSettings(otelcolcaro.SQLiteSpool.Type)
 	e, err := newSpoolExporter(cfg, set)
 	if err != nil {
 		t.Fatal(err)

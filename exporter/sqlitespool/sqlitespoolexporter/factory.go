@@ -11,17 +11,13 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
-	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter/internal/metadata"
+	"caro.sh/telemetry/otelcolcaro"
 )
 
 // NewFactory returns the factory of the sqlitespool exporter (logs only:
 // Caro's telemetry is OTel log events).
 func NewFactory() exporter.Factory {
-	return exporter.NewFactory(
-		metadata.Type,
-		func() component.Config { return createDefaultConfig() },
-		exporter.WithLogs(createLogs, metadata.LogsStability),
-	)
+	return otelcolcaro.NewExporterFactory(otelcolcaro.SQLiteSpool, createDefaultConfig, createLogs)
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {

@@ -44,7 +44,7 @@
 // # Telemetry
 //
 // Two counters on the collector's own meter (scope
-// metadata.ScopeName; metadata.yaml is their record):
+// otelcolcaro.Redaction.ScopeName; metadata.yaml is their record):
 //
 //	otelcol_caro_redaction_records{outcome="accepted"}
 //	otelcol_caro_redaction_records{outcome="rejected", reason=...}  one redaction.Reason:

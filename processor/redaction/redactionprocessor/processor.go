@@ -13,16 +13,16 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"caro.sh/telemetry/event/pdataconv"
+	"caro.sh/telemetry/otelcolcaro"
 	"caro.sh/telemetry/processor/redaction"
-	"caro.sh/telemetry/processor/redaction/redactionprocessor/internal/metadata"
 	"caro.sh/telemetry/schema"
 )
 
 // Scope names kept on the way through: those of Caro's own senders. Any
 // other scope name (free text a client chose) is cleared.
 var knownScopes = []string{
-	"caro.sh/telemetry/upload",                // upload.ScopeName: caro telemetry flush
-	"caro.sh/telemetry/receiver/caroreceiver", // the caro receiver's /v1/events and export files
+	"caro.sh/telemetry/upload",     // upload.ScopeName: caro telemetry flush
+	otelcolcaro.Receiver.ScopeName, // the caro receiver's /v1/events and export files
 }
 
 // Kinds of removed items, the kind attribute of caro_redaction_removed.
@@ -61,22 +61,14 @@ type redactor struct {
 }
 
 func newRedactor(cfg *Config, set component.TelemetrySettings) (*redactor, error) {
-	meter := set.MeterProvider.Meter(metadata.ScopeName)
-	records, err := meter.Int64Counter(metadata.MetricRecords, metric.WithUnit("{record}"),
-		metric.WithDescription("Log records the processor accepted or rejected, by outcome and, for rejections, reason."))
-	if err != nil {
-		return nil, err
-	}
-	removed, err := meter.Int64Counter(metadata.MetricRemoved, metric.WithUnit("{item}"),
-		metric.WithDescription("Attributes and fields the processor removed from accepted records and their resources and scopes, by kind."))
-	if err != nil {
-		return nil, err
-	}
 	r := &redactor{
-		cfg: cfg, v: redaction.New(), records: records, removed: removed,
+		cfg: cfg, v: redaction.New(),
 		accepted: metric.WithAttributeSet(attribute.NewSet(attribute.String(attrOutcome, outcomeAccepted))),
 		rejected: make(map[redaction.Reason]metric.MeasurementOption),
 		kinds:    make(map[string]metric.MeasurementOption),
+	}
+	if err := otelcolcaro.Redaction.NewCounters(set.MeterProvider, &r.records, &r.removed); err != nil {
+		return nil, err
 	}
 	for _, reason := range redaction.Reasons() {
 		r.rejected[reason] = metric.WithAttributeSet(attribute.NewSet(

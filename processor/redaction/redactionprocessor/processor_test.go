@@ -15,7 +15,7 @@ import (
 
 	"caro.sh/telemetry/internal/collectortest"
 	"caro.sh/telemetry/internal/plogtest"
-	"caro.sh/telemetry/processor/redaction/redactionprocessor/internal/metadata"
+	"caro.sh/telemetry/otelcolcaro"
 	"caro.sh/telemetry/receiver/caroreceiver"
 	"caro.sh/telemetry/schema"
 	"caro.sh/telemetry/upload"
@@ -36,7 +36,7 @@ func newPipeline(t *testing.T, cfg *Config) *pipeline {
 	t.Helper()
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	set := processortest.NewNopSettings(metadata.Type)
+	set := processortest.NewNopSettings(otelcolcaro.Redaction.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	sink := new(consumertest.LogsSink)
 	if cfg == nil {
@@ -74,7 +74,7 @@ func (p *pipeline) records() []plog.LogRecord {
 func (p *pipeline) counts(t *testing.T) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	m, err := p.tel.GetMetric(metadata.MetricRecords)
+	m, err := p.tel.GetMetric(otelcolcaro.MetricRedactionRecords)
 	if err != nil {
 		return out
 	}
@@ -177,7 +177,7 @@ func TestAHandMadeRequestIsScrubbedOrRejected(t *testing.T) {
 			t.Errorf("count %s = %d, want %d (all: %v)", k, c[k], v, c)
 		}
 	}
-	removed, err := p.tel.GetMetric(metadata.MetricRemoved)
+	removed, err := p.tel.GetMetric(otelcolcaro.MetricRedactionRemoved)
 	if err != nil {
 		t.Fatal(err)
 	}
