@@ -50,8 +50,9 @@ type journal struct {
 	path string // the store's path
 	lock *flock.Flock
 	f    *os.File
-	seq  uint64 // the open segment
-	size int64  // bytes written to it
+	fi   os.FileInfo // f's, to notice its removal
+	seq  uint64      // the open segment
+	size int64       // bytes written to it
 	old  []uint64
 }
 
@@ -115,6 +116,11 @@ func (j *journal) rotate() error {
 	if err != nil {
 		return fmt.Errorf("open journal segment: %w", err)
 	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("open journal segment: %w", err)
+	}
 	if j.f != nil {
 		if err := j.f.Close(); err != nil {
 			f.Close()
@@ -122,12 +128,14 @@ func (j *journal) rotate() error {
 			return fmt.Errorf("close journal segment: %w", err)
 		}
 	}
-	j.f, j.seq, j.size = f, j.seq+1, 0
+	j.f, j.fi, j.seq, j.size = f, fi, j.seq+1, 0
 	return nil
 }
 
 // write appends b to the open segment in one write(2); on failure it cuts
-// the segment back, so that no part of an unacknowledged line stays.
+// the segment back, so that no part of an unacknowledged line stays. A
+// segment removed with its folder still takes writes, which no one would
+// read again: write says ErrGone instead.
 func (j *journal) write(b []byte) error {
 	if j.f == nil {
 		return errors.New("journal closed")
@@ -140,6 +148,9 @@ func (j *journal) write(b []byte) error {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	j.size += int64(n)
+	if fi, err := os.Stat(segmentName(j.path, j.seq)); err != nil || !os.SameFile(fi, j.fi) {
+		return ErrGone
+	}
 	return nil
 }
 

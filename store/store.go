@@ -546,6 +546,9 @@ func (s *Store) journalBatch(batch []*request) error {
 	}
 	if len(buf) > 0 {
 		if err := s.j.write(buf); err != nil {
+			if errors.Is(err, ErrGone) {
+				s.failure = err // for good: Open again
+			}
 			return err
 		}
 	}

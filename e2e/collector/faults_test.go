@@ -105,8 +105,10 @@ func warningLines(out string, from int) []string {
 // TestASIGKILLUnderLoadLosesNothingAcknowledged: the collector with its
 // SQLite store is SIGKILLed three times under load from four clients that
 // resend what was not acknowledged. At every kill, each event
-// acknowledged before it is in the file, once, and PRAGMA integrity_check
-// says ok; restarted, the collector serves on.
+// acknowledged before it is in the file once the collector has started
+// again (an event acknowledged but not yet in the table is in the store's
+// journal, which the restart replays before it serves), once, and PRAGMA
+// integrity_check says ok.
 func TestASIGKILLUnderLoadLosesNothingAcknowledged(t *testing.T) {
 	col := startCollector(t, "local.yaml")
 	s := newSender(t)
@@ -122,13 +124,13 @@ func TestASIGKILLUnderLoadLosesNothingAcknowledged(t *testing.T) {
 		}
 		col.kill(t)
 		want := ackedUIDs(s) // acknowledged before the kill: no live process can add to them now
-		c := checkSQLite(t, col.store, want)
-		expectStored(t, c, len(want))
-		t.Logf("kill %d: %d acknowledged events, %d found in the file, %d rows, integrity_check %s",
-			kill, len(want), c.found, c.rows, c.integrity)
 		begin := time.Now()
 		col.start(t)
 		t.Logf("kill %d: serving again %v after the restart began", kill, time.Since(begin).Round(time.Millisecond))
+		c := checkSQLite(t, col.store, want)
+		expectStored(t, c, len(want))
+		t.Logf("kill %d: %d acknowledged events, %d found in the file after the restart, %d rows, integrity_check %s",
+			kill, len(want), c.found, c.rows, c.integrity)
 	}
 	close(stop)
 	sent := <-loaded
@@ -330,7 +332,8 @@ func chattr(t *testing.T, flag string, files ...string) error {
 }
 
 // TestAStoreThatTurnsReadOnlyIsAnswered503AndRecovers: the store's files
-// can no longer be written while the collector runs. Clients get 503 with
+// (the database, its WAL, its journal and their folder) can no longer be
+// written while the collector runs. Clients get 503 with
 // Retry-After; the log says so once per interval, not once per request;
 // the process stays up, and stores again once the files are writable.
 func TestAStoreThatTurnsReadOnlyIsAnswered503AndRecovers(t *testing.T) {
@@ -341,11 +344,20 @@ func TestAStoreThatTurnsReadOnlyIsAnswered503AndRecovers(t *testing.T) {
 	if len(acked) == 0 {
 		t.Fatal("nothing stored before the fault")
 	}
-	files := []string{col.store, col.store + "-wal", col.store + "-shm"}
-	if err := chattr(t, "+i", files...); err != nil {
+	// Every file of the store, its journal's segments and its folder: as
+	// a file system gone read-only. The folder first, so that no segment
+	// comes or goes while the files are listed.
+	dir := filepath.Dir(col.store)
+	if err := chattr(t, "+i", dir); err != nil {
 		t.Skipf("the store's file system cannot make a file immutable: %v", err)
 	}
+	files := []string{col.store, col.store + "-wal", col.store + "-shm", col.store + ".lock"}
+	segments, _ := filepath.Glob(col.store + ".ingest-*")
+	files = append(append(files, segments...), dir)
 	t.Cleanup(func() { _ = chattr(t, "-i", files...) })
+	if err := chattr(t, "+i", files...); err != nil {
+		t.Fatal(err)
+	}
 	logFrom := len(col.out.String())
 	var caroCodes map[int]int
 	var caroRetryAfter int
