@@ -274,17 +274,9 @@ func (s *pgStore) commit(ctx context.Context, b *batch) error {
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
-		stored := map[string]bool{}
-		for rows.Next() {
-			var uid string
-			if err := rows.Scan(&uid); err != nil {
-				rows.Close()
-				return err
-			}
-			stored[uid] = true
-		}
+		stored, err := stringSet(rows)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
 		for _, r := range b.rows {
@@ -356,15 +348,9 @@ func isUndefinedTable(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "42P01"
 }
 
-func (s *pgStore) pending(ctx context.Context, limit int) ([]Event, error) {
-	rows, err := s.sqldb.QueryContext(ctx, "SELECT "+selectColumns()+
-		" FROM events WHERE exported_at IS NULL ORDER BY received_at, uid LIMIT $1", limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return scanAll(postgresDialect{}, rows)
-}
+// pendingOrder is the order of arrival: received_at, then uid among
+// events received together.
+func (s *pgStore) pendingOrder() string { return "received_at, uid" }
 
 func (s *pgStore) markExported(ctx context.Context, uids []string, exportID string, at time.Time) error {
 	_, err := s.pool.Exec(ctx, "UPDATE events SET exported_at = $1, export_id = $2 WHERE uid = ANY($3)",

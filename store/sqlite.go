@@ -241,17 +241,9 @@ func addMissingColumns(ctx context.Context, tx *sql.Tx, d Dialect, listSQL strin
 	if err != nil {
 		return err
 	}
-	have := map[string]bool{}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return err
-		}
-		have[name] = true
-	}
+	have, err := stringSet(rows)
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, c := range fields {
@@ -462,15 +454,8 @@ func (s *sqliteStore) cap(ctx context.Context) (int64, error) {
 	return deleted, nil
 }
 
-func (s *sqliteStore) pending(ctx context.Context, limit int) ([]Event, error) {
-	rows, err := s.dbh.QueryContext(ctx, "SELECT "+selectColumns()+
-		" FROM events WHERE exported_at IS NULL ORDER BY rowid LIMIT ?", limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return scanAll(sqliteDialect{}, rows)
-}
+// pendingOrder is the order of arrival: rows are appended as they come.
+func (s *sqliteStore) pendingOrder() string { return "rowid" }
 
 func scanAll(d Dialect, rows *sql.Rows) ([]Event, error) {
 	sc := newScanner(d)

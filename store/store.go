@@ -762,7 +762,13 @@ func (s *Store) Pending(ctx context.Context, limit int) ([]Event, error) {
 	if err := s.Flush(ctx); err != nil {
 		return nil, fmt.Errorf("read store %s: %w", s.Where(), err)
 	}
-	evs, err := s.b.pending(ctx, limit)
+	rows, err := s.DB().QueryContext(ctx, "SELECT "+selectColumns()+" FROM events WHERE exported_at IS NULL ORDER BY "+
+		s.b.pendingOrder()+" LIMIT "+s.Dialect().Param(1), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read store %s: %w", s.Where(), err)
+	}
+	defer rows.Close()
+	evs, err := scanAll(s.Dialect(), rows)
 	if err != nil {
 		return nil, fmt.Errorf("read store %s: %w", s.Where(), err)
 	}
@@ -906,7 +912,8 @@ type backend interface {
 	// transaction.
 	commit(ctx context.Context, b *batch) error
 	maintain(ctx context.Context, now time.Time, longest time.Duration) (int64, error)
-	pending(ctx context.Context, limit int) ([]Event, error)
+	// pendingOrder is the ORDER BY of events in their order of arrival.
+	pendingOrder() string
 	markExported(ctx context.Context, uids []string, exportID string, at time.Time) error
 	// args builds a row's insert arguments, received at rec.
 	args(r *row, rec received) []any

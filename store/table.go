@@ -201,3 +201,24 @@ func eventFieldArgs(args []any, name string, attrs []schema.Attr) {
 		}
 	}
 }
+
+// stringRows are the rows of a query, of database/sql or of pgx.
+type stringRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// stringSet reads rows of one text column into a set; the caller closes
+// them.
+func stringSet(rows stringRows) (map[string]bool, error) {
+	set := map[string]bool{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		set[s] = true
+	}
+	return set, rows.Err()
+}
