@@ -56,6 +56,7 @@ func TestShellOf(t *testing.T) {
 		"/bin/zsh": schema.ShellZsh, "/usr/local/bin/fish": schema.ShellFish, "": schema.ShellUnknown,
 		`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`: schema.ShellPowerShell,
 		"/opt/homebrew/bin/pwsh":                                    schema.ShellPowerShell, "/home/alice/bin/myshell": schema.ShellOther,
+		"/usr/local/bin/unknown": schema.ShellOther, "/usr/local/bin/other": schema.ShellOther, "/bin/BASH": schema.ShellBash,
 	} {
 		if got := ShellOf(in); got != want {
 			t.Errorf("ShellOf(%q) = %s, want %s", in, got, want)

@@ -15,42 +15,32 @@ func DetectPlatform(getenv func(string) string) Platform {
 	return Platform{OS: osOf(runtime.GOOS), Arch: archOf(runtime.GOARCH), Shell: ShellOf(getenv("SHELL"))}
 }
 
+// osOf maps GOOS to the OS of that name, but for the Go names the schema
+// spells otherwise.
 func osOf(goos string) schema.OS {
-	switch goos {
-	case "darwin":
-		return schema.OSMacOS
-	case "linux", "android":
-		return schema.OSLinux
-	case "windows":
-		return schema.OSWindows
-	case "freebsd":
-		return schema.OSFreeBSD
-	case "openbsd":
-		return schema.OSOpenBSD
-	case "netbsd":
-		return schema.OSNetBSD
-	}
-	return schema.OSOther
+	return named(goos, map[string]schema.OS{"darwin": schema.OSMacOS, "android": schema.OSLinux},
+		schema.OSes(), schema.OSOther)
 }
 
+// archOf maps GOARCH to the Arch of that name, but for the Go names the
+// schema spells otherwise (the spec's x86_64, aarch64).
 func archOf(goarch string) schema.Arch {
-	switch goarch {
-	case "amd64":
-		return schema.ArchX8664
-	case "arm64":
-		return schema.ArchAArch64
-	case "386":
-		return schema.ArchX86
-	case "arm":
-		return schema.ArchARM
-	case "riscv64":
-		return schema.ArchRISCV64
-	case "ppc64le":
-		return schema.ArchPPC64LE
-	case "s390x":
-		return schema.ArchS390X
+	return named(goarch, map[string]schema.Arch{"amd64": schema.ArchX8664, "arm64": schema.ArchAArch64, "386": schema.ArchX86},
+		schema.Arches(), schema.ArchOther)
+}
+
+// named returns renamed[name] if there is one, else the value of values
+// spelled name, else other (which no name matches).
+func named[E ~string](name string, renamed map[string]E, values []E, other E) E {
+	if v, ok := renamed[name]; ok {
+		return v
 	}
-	return schema.ArchOther
+	for _, v := range values {
+		if string(v) == name && v != other {
+			return v
+		}
+	}
+	return other
 }
 
 // ShellOf maps a $SHELL value to a shell family.
@@ -60,14 +50,8 @@ func ShellOf(shellPath string) schema.Shell {
 	}
 	base := strings.ToLower(filepath.Base(strings.ReplaceAll(shellPath, `\`, "/")))
 	base = strings.TrimSuffix(base, ".exe")
-	switch base {
-	case "pwsh", "powershell":
-		return schema.ShellPowerShell
+	if base == string(schema.ShellUnknown) { // the value for no $SHELL, not a shell's name
+		return schema.ShellOther
 	}
-	for _, s := range schema.Shells() {
-		if string(s) == base && s != schema.ShellOther && s != schema.ShellUnknown {
-			return s
-		}
-	}
-	return schema.ShellOther
+	return named(base, map[string]schema.Shell{"pwsh": schema.ShellPowerShell}, schema.Shells(), schema.ShellOther)
 }

@@ -62,21 +62,13 @@ func TestInterruptedSessionRecordsOneEnd(t *testing.T) {
 		},
 		{
 			name: "Ctrl-C at the edit prompt", reply: "ls -la", terminal: true,
-			before: func(s *session, _ <-chan struct{}) {
-				expectPrompt(s, nil)
-				s.send("e")
-				s.expect("Edit the command (empty keeps it):")
-			},
+			before:    answerPrompt("e", "Edit the command (empty keeps it):"),
 			interrupt: syscall.SIGINT, wantCode: 130,
 			wantEvents: []string{"session.start", "command.generated", "session.end"},
 		},
 		{
 			name: "Ctrl-C while the command runs", reply: "echo now-running; sleep 30", terminal: true,
-			before: func(s *session, _ <-chan struct{}) {
-				expectPrompt(s, nil)
-				s.send("y")
-				s.expect("\nnow-running")
-			},
+			before:    answerPrompt("y", "\nnow-running"),
 			interrupt: syscall.SIGINT, wantCode: 130,
 			wantEvents: []string{"session.start", "command.generated", "command.executed", "session.end"},
 		},
@@ -107,8 +99,7 @@ func TestInterruptedSessionRecordsOneEnd(t *testing.T) {
 				ollamaHandler(tt.reply, func([]byte) {})(w, r)
 			}))
 			t.Cleanup(srv.Close) // after the session's cleanup kills caro
-			home := t.TempDir()
-			writeFile(t, configOf(home),
+			home := homeWith(t,
 				"[telemetry]\nenabled = true\n\n[backend]\nprimary = \"ollama\"\nollama_url = \""+srv.URL+"\"\n")
 
 			args := append(slices.Clone(tt.args), "do the thing")
@@ -178,6 +169,17 @@ func waitFor(s *session, requested <-chan struct{}) {
 func expectPrompt(s *session, _ <-chan struct{}) {
 	s.t.Helper()
 	s.expect(execPrompt)
+}
+
+// answerPrompt answers key at the Execute? prompt and waits for the
+// output want.
+func answerPrompt(key, want string) func(*session, <-chan struct{}) {
+	return func(s *session, _ <-chan struct{}) {
+		s.t.Helper()
+		expectPrompt(s, nil)
+		s.send(key)
+		s.expect(want)
+	}
 }
 
 // ctrlC types Ctrl-C on the session's terminal.

@@ -33,8 +33,7 @@ func TestOverriddenBlocksMakeTheFalsePositiveRate(t *testing.T) {
 		ollamaHandler(cmd, func([]byte) {})(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	home := t.TempDir()
-	writeFile(t, configOf(home), "[telemetry]\nenabled = true\n\n"+
+	home := homeWith(t, "[telemetry]\nenabled = true\n\n"+
 		"[backend]\nprimary = \"ollama\"\nollama_url = \""+srv.URL+"\"\n\n[safety]\nlevel = \"strict\"\n")
 	// The generated command empties the folder it runs in: a scratch one.
 	scratch := t.TempDir()

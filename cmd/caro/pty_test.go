@@ -239,8 +239,7 @@ func TestFirstRunPromptDeclined(t *testing.T) {
 }
 
 func TestExecuteEditAndRegenerate(t *testing.T) {
-	home := t.TempDir()
-	writeFile(t, configOf(home), "[telemetry]\nenabled = true\nlevel = \"detailed\"\n")
+	home := homeWith(t, "[telemetry]\nenabled = true\nlevel = \"detailed\"\n")
 	s := startSession(t, home, "caro", "list files by size")
 	s.expect("ls -lhS")
 	s.answer(execPrompt, "r")
@@ -264,8 +263,7 @@ func TestExecuteEditAndRegenerate(t *testing.T) {
 // request: caro says so and asks about the same command again; nothing
 // new is generated or recorded.
 func TestRegenerateWithNoOtherCommand(t *testing.T) {
-	home := t.TempDir()
-	writeFile(t, configOf(home), "[telemetry]\nenabled = true\n")
+	home := homeWith(t, "[telemetry]\nenabled = true\n")
 	s := startSession(t, home, "caro", "list files")
 	s.expect("ls -la")
 	s.answer(execPrompt, "r")
@@ -312,6 +310,14 @@ func TestMigrationNoticeOnAGABuild(t *testing.T) {
 // configOf is home's config.toml.
 func configOf(home string) string { return filepath.Join(home, ".config", "caro", "config.toml") }
 
+// homeWith returns a new home folder whose caro config.toml is config.
+func homeWith(t *testing.T, config string) string {
+	t.Helper()
+	home := t.TempDir()
+	writeFile(t, configOf(home), config)
+	return home
+}
+
 // wantRecorded fails t unless home's pending events, as eventsIn prints
 // them, contain each of wants; it returns them.
 func wantRecorded(t *testing.T, home string, wants ...string) string {
@@ -344,8 +350,7 @@ func TestDeleteRemoteDialogue(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.srv.Close() })
-	home := t.TempDir()
-	writeFile(t, configOf(home), "[telemetry]\nenabled = true\nendpoint = \""+url+"\"\n")
+	home := homeWith(t, "[telemetry]\nenabled = true\nendpoint = \""+url+"\"\n")
 	self, _ := os.Executable()
 	rec := exec.Command(self, "list files")
 	rec.Args[0] = "caro"

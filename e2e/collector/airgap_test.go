@@ -24,12 +24,10 @@ func TestASiteCollectorCarriesEventsOutByExportFiles(t *testing.T) {
 
 	// One client flushes over OTLP, another is air-gapped itself and
 	// brings an export file.
-	online := newClient(t)
-	online.recordSessions(t, 2)
-	flush(t, online.spool(t), site, 100)
-	offline := newClient(t)
-	offline.recordSessions(t, 1)
-	env, err := exportfile.Build(offline.payloads(t, offline.spool(t)), "1.1.0", time.Now())
+	online, onlineSpool := recorded(t, 2)
+	flush(t, onlineSpool, site, 100)
+	offline, offlineSpool := recorded(t, 1)
+	env, err := exportfile.Build(offline.payloads(t, offlineSpool), "1.1.0", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +77,7 @@ func TestASiteCollectorCarriesEventsOutByExportFiles(t *testing.T) {
 	for _, r := range central.rows(t) {
 		got[r.payload] = true
 	}
-	want := append(online.payloads(t, online.spool(t)), offline.payloads(t, offline.spool(t))...)
+	want := append(online.payloads(t, onlineSpool), offline.payloads(t, offlineSpool)...)
 	if len(got) != len(want) {
 		t.Errorf("the central store holds %d events, want %d", len(got), len(want))
 	}

@@ -26,6 +26,15 @@ func newClient(t testing.TB) *client {
 	return &client{dirs: sdk.Dirs{Config: filepath.Join(dir, "config"), Cache: filepath.Join(dir, "cache")}}
 }
 
+// recorded returns a new client that has recorded n sessions
+// (recordSessions), and its spool.
+func recorded(t testing.TB, n int) (*client, *sqlitespool.Spool) {
+	t.Helper()
+	c := newClient(t)
+	c.recordSessions(t, n)
+	return c, c.spool(t)
+}
+
 // recordSessions records n sessions as n machines would (distinct session
 // ids), each with every event and every field, through the real SDK into
 // the client's spool.

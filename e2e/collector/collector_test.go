@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/internal/otelcoltest"
@@ -53,7 +54,7 @@ func startCollectorWith(t testing.TB, bin, config string, env ...string) *collec
 // store) and waits for its health check.
 func (c *collector) start(t testing.TB) {
 	t.Helper()
-	c.col.Restart(t)
+	c.col.Start(t)
 	c.cmd = c.col.Cmd
 }
 
@@ -137,4 +138,21 @@ func post(t testing.TB, url string, header map[string]string, body []byte) (int,
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// everySecond calls f once a second until stop is closed or f returns
+// false.
+func everySecond(stop <-chan struct{}, f func() bool) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		if !f() {
+			return
+		}
+	}
 }

@@ -25,9 +25,7 @@ import (
 // device, even when every batch is delivered twice.
 func TestCaroSessionsArriveExactlyOnce(t *testing.T) {
 	col := startCollector(t, "local.yaml")
-	c := newClient(t)
-	c.recordSessions(t, 8)
-	sp := c.spool(t)
+	c, sp := recorded(t, 8)
 	want := c.events(t, sp)
 	if len(want) != 48 {
 		t.Fatalf("the client spooled %d events, want 48", len(want))
@@ -212,9 +210,7 @@ func TestHostileRequestsAreRefusedAndTheCollectorCarriesOn(t *testing.T) {
 // delete-remote` through upload.RequestDeletion.
 func TestADeletionRequestErasesTheDevicesSessions(t *testing.T) {
 	col := startCollector(t, "local.yaml")
-	c := newClient(t)
-	c.recordSessions(t, 3) // machine-0, machine-1, machine-2
-	sp := c.spool(t)
+	c, sp := recorded(t, 3) // machine-0, machine-1, machine-2
 	flush(t, sp, col, 100)
 	if n := len(col.rows(t)); n != 18 {
 		t.Fatalf("%d stored", n)

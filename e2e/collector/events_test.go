@@ -44,9 +44,8 @@ func postRaw(t *testing.T, col *collector, gz []byte) (int, map[string]any) {
 // Specification against the binary.
 func TestTheEventsEndpointAnswersAsTheSpecSays(t *testing.T) {
 	col := startCollector(t, "local.yaml")
-	c := newClient(t)
-	c.recordSessions(t, 2)
-	evs := c.payloads(t, c.spool(t))
+	c, sp := recorded(t, 2)
+	evs := c.payloads(t, sp)
 
 	t.Run("a valid batch is accepted", func(t *testing.T) {
 		status, m := postBatch(t, col, evs[:6])
@@ -91,9 +90,8 @@ func TestTheEventsEndpointAnswersAsTheSpecSays(t *testing.T) {
 
 func TestAFloodBeyondTheRateLimitIsAnswered429(t *testing.T) {
 	col := startCollector(t, "local.yaml", "CARO_RATE_PER_MINUTE=6", "CARO_RATE_BURST=3")
-	c := newClient(t)
-	c.recordSessions(t, 1)
-	evs := c.payloads(t, c.spool(t))
+	c, sp := recorded(t, 1)
+	evs := c.payloads(t, sp)
 	var statuses []int
 	var last map[string]any
 	for range 8 {
@@ -117,9 +115,7 @@ func TestAFloodBeyondTheRateLimitIsAnswered429(t *testing.T) {
 // the same file with one byte changed is refused.
 func TestAnAirGappedExportRoundTrips(t *testing.T) {
 	col := startCollector(t, "local.yaml")
-	c := newClient(t)
-	c.recordSessions(t, 3)
-	sp := c.spool(t)
+	c, sp := recorded(t, 3)
 	evs := c.payloads(t, sp)
 	env, err := exportfile.Build(evs, "1.1.0", time.Now())
 	if err != nil {

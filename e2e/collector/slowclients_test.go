@@ -108,24 +108,14 @@ func slowClient(t *testing.T, addr, kind, path, contentType string, body []byte,
 		}
 	}()
 	if kind == "header" || kind == "body" {
-		go func() {
-			tick := time.NewTicker(time.Second)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-				}
-				b := []byte("x")
-				if kind == "header" {
-					b = []byte("X")
-				}
-				if _, err := conn.Write(b); err != nil {
-					return
-				}
+		go everySecond(stop, func() bool {
+			b := []byte("x")
+			if kind == "header" {
+				b = []byte("X")
 			}
-		}()
+			_, err := conn.Write(b)
+			return err == nil
+		})
 	}
 	go func() { <-stop; conn.Close() }()
 	return c

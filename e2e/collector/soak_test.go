@@ -106,21 +106,14 @@ func TestSoak(t *testing.T) {
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stopSampler:
-				return
-			case <-tick.C:
-			}
+		everySecond(stopSampler, func() bool {
 			pidMu.Lock()
 			p := pid
 			pidMu.Unlock()
 			rss, err1 := procRSS(p)
 			files, err2 := procFiles(p)
 			if err1 != nil || err2 != nil || rss == 0 {
-				continue
+				return true
 			}
 			x := soakSample{at: time.Since(start), rss: rss, files: files, disk: du(gw.data) >> 10}
 			x.anon, _ = procStatus(p, "RssAnon")
@@ -131,7 +124,8 @@ func TestSoak(t *testing.T) {
 				x.goSys = int64(sys) >> 10
 			}
 			samples = append(samples, x)
-		}
+			return true
+		})
 	}()
 
 	kills, flaps := 0, 0

@@ -1,7 +1,7 @@
 package collector
 
 import (
-	"bufio"
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,16 +9,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,15 +42,12 @@ func stockBinary(t testing.TB) string {
 // every record's log.record.uid, so that it can tell a record received
 // twice from two records, across restarts of the stack.
 type stack struct {
-	bin, config                 string
-	otlp, health, metrics       string
-	cmd                         *exec.Cmd
-	done                        chan error
-	stderr                      *otelcoltest.Output
-	mu                          sync.Mutex
-	copies                      map[string]int // uid -> times received
-	records                     int            // every record received, copies included
-	starts, kills, terminations int
+	proc          *otelcoltest.Process // the same ports at each start
+	otlp, metrics string
+	mu            sync.Mutex
+	line          []byte         // the end of the output, not yet a whole line
+	copies        map[string]int // uid -> times received
+	records       int            // every record received, copies included
 }
 
 // startStack runs the stock collector on free loopback ports; it is
@@ -64,8 +58,12 @@ func startStack(t testing.TB) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{bin: stockBinary(t), config: config, otlp: otelcoltest.FreePort(t), health: otelcoltest.FreePort(t), metrics: otelcoltest.FreePort(t),
-		stderr: &otelcoltest.Output{}, copies: map[string]int{}}
+	s := &stack{otlp: otelcoltest.FreePort(t), metrics: otelcoltest.FreePort(t), copies: map[string]int{}}
+	s.proc = &otelcoltest.Process{Name: "the stock collector", Bin: stockBinary(t), Config: config,
+		Health: otelcoltest.FreePort(t), Stdout: s, Out: &otelcoltest.Output{}}
+	_, port, _ := net.SplitHostPort(s.metrics)
+	s.proc.Env = append(os.Environ(), "STACK_OTLP_ENDPOINT="+s.otlp, "STACK_HEALTH_ENDPOINT="+s.proc.Health,
+		"STACK_METRICS_PORT="+port)
 	t.Cleanup(func() { s.stop(t) })
 	s.start(t)
 	return s
@@ -76,104 +74,59 @@ func (s *stack) url() string { return "http://" + s.otlp }
 
 // start runs the process (again: same ports) and waits for its health
 // check.
-func (s *stack) start(t testing.TB) {
-	t.Helper()
-	_, port, _ := net.SplitHostPort(s.metrics)
-	s.cmd = exec.Command(s.bin, "--config", s.config)
-	s.cmd.Env = append(os.Environ(), "STACK_OTLP_ENDPOINT="+s.otlp, "STACK_HEALTH_ENDPOINT="+s.health,
-		"STACK_METRICS_PORT="+port)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cmd.Stdout, s.cmd.Stderr = w, s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	s.starts++
-	read := make(chan struct{})
-	go func() { defer close(read); s.read(r) }()
-	s.done = make(chan error, 1)
-	go func() {
-		err := s.cmd.Wait()
-		<-read // what the process wrote before it died is counted too
-		s.done <- err
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if resp, err := http.Get("http://" + s.health + "/"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		select {
-		case err := <-s.done:
-			s.done <- err
-			t.Fatalf("the stock collector exited before it was ready (%v):\n%s", err, s.stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the stock collector not healthy after 30 s:\n%s", s.stderr.String())
-		}
-	}
-}
+func (s *stack) start(t testing.TB) { t.Helper(); s.endOutput(); s.proc.Start(t) }
+
+// kill is an outage: SIGKILL, and wait for the process to be gone.
+func (s *stack) kill(t testing.TB) { t.Helper(); s.proc.Kill(t); s.endOutput() }
+
+// stop sends SIGTERM and waits (then kills).
+func (s *stack) stop(t testing.TB) { t.Helper(); s.proc.Stop(t); s.endOutput() }
+
+func (s *stack) running() bool { return s.proc.Running() }
 
 // uidMarker starts the debug exporter's line for a record's uid:
 // "     -> log.record.uid: Str(0190...)".
 const uidMarker = "-> log.record.uid: Str("
 
-// read counts the uids of the debug exporter's output until the process
-// closes it.
-func (s *stack) read(r io.ReadCloser) {
-	defer r.Close()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		i := strings.Index(line, uidMarker)
+// Write takes the process's stdout, the debug exporter's output, and
+// counts the uid of each whole line.
+func (s *stack) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.line = append(s.line, p...)
+	for {
+		i := bytes.IndexByte(s.line, '\n')
 		if i < 0 {
-			continue
+			break
 		}
-		uid := strings.TrimSuffix(line[i+len(uidMarker):], ")")
-		s.mu.Lock()
-		s.copies[uid]++
-		s.records++
-		s.mu.Unlock()
+		s.count(string(s.line[:i]))
+		s.line = s.line[i+1:]
+	}
+	s.line = append([]byte(nil), s.line...)
+	return len(p), nil
+}
+
+// endOutput counts what a process that has exited wrote after its last
+// newline, as a line.
+func (s *stack) endOutput() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.line) > 0 {
+		s.count(string(s.line))
+		s.line = nil
 	}
 }
 
-func (s *stack) running() bool { return s.cmd != nil && s.cmd.ProcessState == nil }
-
-// kill is an outage: SIGKILL, and wait for the process to be gone.
-func (s *stack) kill(t testing.TB) {
-	t.Helper()
-	if !s.running() {
+// count counts the uid of one line of output, if it has one; s.mu is
+// held.
+func (s *stack) count(line string) {
+	i := strings.Index(line, uidMarker)
+	if i < 0 {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	err := <-s.done
-	s.done <- err
-	s.kills++
-}
-
-// stop sends SIGTERM and waits (then kills).
-func (s *stack) stop(t testing.TB) {
-	if !s.running() {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-s.done:
-		s.done <- err
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		err := <-s.done
-		s.done <- err
-		t.Errorf("the stock collector did not stop on SIGTERM:\n%s", s.stderr.String())
-	}
-	s.terminations++
+	uid := strings.TrimSuffix(line[i+len(uidMarker):], ")")
+	s.copies[uid]++
+	s.records++
 }
 
 // accepted is the stack's otelcol_receiver_accepted_log_records: the

@@ -90,6 +90,28 @@ func (r *remote) post(ctx context.Context, url string, body, out any) error {
 	return nil
 }
 
+// result is the Result of a server's answer: its content cleaned to a
+// command (ErrEmptyCommand when none is left), the model the server names
+// or else the one asked for, the token counts (never negative) and the
+// confidence of the completion's token log-probabilities.
+func (r *remote) result(content, model string, inputTokens, outputTokens int, logprobs []float64) (Result, error) {
+	cmd := cleanCommand(content)
+	if cmd == "" {
+		return Result{}, ErrEmptyCommand
+	}
+	if model == "" {
+		model = r.model
+	}
+	return Result{
+		Command:      cmd,
+		Backend:      r.name,
+		Model:        model,
+		InputTokens:  max(inputTokens, 0),
+		OutputTokens: max(outputTokens, 0),
+		Confidence:   confidence(logprobs),
+	}, nil
+}
+
 // serverMessage extracts the error message of Ollama ({"error": "..."}),
 // OpenAI ({"error": {"message": "..."}}) and vLLM ({"message": "..."})
 // error bodies, or else the start of the body, shortened and printable.

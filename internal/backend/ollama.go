@@ -61,24 +61,9 @@ func (o *ollama) Generate(ctx context.Context, req Request) (Result, error) {
 	if err := o.post(ctx, o.base+"/api/chat", body, &resp); err != nil {
 		return Result{}, err
 	}
-	cmd := cleanCommand(resp.Message.Content)
-	if cmd == "" {
-		return Result{}, ErrEmptyCommand
-	}
 	lps := make([]float64, len(resp.Logprobs))
 	for i, lp := range resp.Logprobs {
 		lps[i] = lp.Logprob
 	}
-	model := resp.Model
-	if model == "" {
-		model = o.model
-	}
-	return Result{
-		Command:      cmd,
-		Backend:      schema.BackendOllama,
-		Model:        model,
-		InputTokens:  max(resp.PromptEvalCount, 0),
-		OutputTokens: max(resp.EvalCount, 0),
-		Confidence:   confidence(lps),
-	}, nil
+	return o.result(resp.Message.Content, resp.Model, resp.PromptEvalCount, resp.EvalCount, lps)
 }

@@ -75,28 +75,15 @@ func (v *vllm) Generate(ctx context.Context, req Request) (Result, error) {
 		return Result{}, ErrEmptyCommand
 	}
 	choice := resp.Choices[0]
-	cmd := cleanCommand(*choice.Message.Content)
-	if cmd == "" {
-		return Result{}, ErrEmptyCommand
-	}
 	var lps []float64
 	if choice.Logprobs != nil {
 		for _, c := range choice.Logprobs.Content {
 			lps = append(lps, c.Logprob)
 		}
 	}
-	res := Result{
-		Command:    cmd,
-		Backend:    schema.BackendVLLM,
-		Model:      resp.Model,
-		Confidence: confidence(lps),
-	}
-	if res.Model == "" {
-		res.Model = v.model
-	}
+	var in, out int
 	if resp.Usage != nil {
-		res.InputTokens = max(resp.Usage.PromptTokens, 0)
-		res.OutputTokens = max(resp.Usage.CompletionTokens, 0)
+		in, out = resp.Usage.PromptTokens, resp.Usage.CompletionTokens
 	}
-	return res, nil
+	return v.result(*choice.Message.Content, resp.Model, in, out, lps)
 }

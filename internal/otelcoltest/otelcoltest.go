@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -78,21 +79,39 @@ func FreePort(t testing.TB) string {
 
 // Collector is a running otelcol-caro.
 type Collector struct {
-	// OTLP, Events, Health and Metrics are the host:port addresses of the
-	// OTLP/HTTP receiver, the events receiver, the health check and the
-	// Prometheus endpoint of the collector's own telemetry.
-	OTLP, Events, Health, Metrics string
+	// OTLP, Events and Metrics are the host:port addresses of the
+	// OTLP/HTTP receiver, the events receiver and the Prometheus endpoint
+	// of the collector's own telemetry; the health check's is Health.
+	OTLP, Events, Metrics string
 	// Store is the path of the SQLite store, in a folder that the
 	// collector creates.
 	Store string
-	Cmd   *exec.Cmd
-	// Out holds what the collector wrote on stdout and stderr.
-	Out *Output
+	// Process runs the binary: Start (again, after Stop or Kill: the same
+	// ports, store, config and environment), Kill, Stop, Alive.
+	*Process
+}
+
+// Process is a collector binary run as a child of the test with a config
+// file and an environment, until it is stopped or killed: otelcol-caro in
+// a Collector, or any other collector a test runs (the stock one playing
+// the stack a gateway forwards to).
+type Process struct {
+	// Name is what failure messages call the process.
+	Name string
+	// Bin runs with --config Config and the environment Env (all of it).
+	Bin, Config string
+	Env         []string
+	// Health is the host:port of the health check that Start waits for.
+	Health string
+	// Stdout takes what the process writes on stdout (Out when nil); Out
+	// holds its stderr. A process has written all of it once it has
+	// exited.
+	Stdout io.Writer
+	Out    *Output
+	// Cmd is the current process, set by Start.
+	Cmd *exec.Cmd
 
 	done chan error // Cmd.Wait's result, put back by whoever reads it
-	bin  string     // what Restart runs again: the binary, its config
-	conf string     // and its environment
-	env  []string
 }
 
 // Output is a buffer safe for concurrent writes and reads.
@@ -121,86 +140,97 @@ func (o *Output) String() string {
 func Start(t testing.TB, bin, config string, env ...string) *Collector {
 	t.Helper()
 	c := &Collector{
-		OTLP: FreePort(t), Events: FreePort(t), Health: FreePort(t), Metrics: FreePort(t),
-		Store: filepath.Join(t.TempDir(), "store", "caro.db"), Out: &Output{}, bin: bin, conf: config,
+		OTLP: FreePort(t), Events: FreePort(t), Metrics: FreePort(t),
+		Store:   filepath.Join(t.TempDir(), "store", "caro.db"),
+		Process: &Process{Name: "otelcol-caro", Bin: bin, Config: config, Health: FreePort(t), Out: &Output{}},
 	}
 	_, metricsPort, _ := net.SplitHostPort(c.Metrics)
-	c.env = append(os.Environ(),
+	c.Env = append(os.Environ(),
 		"CARO_OTLP_ENDPOINT="+c.OTLP, "CARO_EVENTS_ENDPOINT="+c.Events, "CARO_HEALTH_ENDPOINT="+c.Health,
 		"CARO_METRICS_PORT="+metricsPort, "CARO_STORE="+c.Store)
-	c.env = append(c.env, env...)
+	c.Env = append(c.Env, env...)
 	t.Cleanup(func() { c.Stop(t) })
-	c.Restart(t)
+	c.Start(t)
 	return c
 }
 
-// Restart runs the collector (again, after Stop or Kill: the same ports,
-// store, config and environment) and waits until its health check
-// answers 200.
-func (c *Collector) Restart(t testing.TB) {
+// Start runs the process (again, after Stop or Kill) and waits until its
+// health check answers 200; it fails the test if the process exits first
+// or is not healthy within a minute.
+func (p *Process) Start(t testing.TB) {
 	t.Helper()
-	c.Cmd = exec.Command(c.bin, "--config", c.conf)
-	c.Cmd.Env = c.env
-	c.Cmd.Stdout, c.Cmd.Stderr = c.Out, c.Out
-	c.done = make(chan error, 1)
-	if err := c.Cmd.Start(); err != nil {
+	p.Cmd = exec.Command(p.Bin, "--config", p.Config)
+	p.Cmd.Env = p.Env
+	p.Cmd.Stdout, p.Cmd.Stderr = p.Out, p.Out
+	if p.Stdout != nil {
+		p.Cmd.Stdout = p.Stdout
+	}
+	p.done = make(chan error, 1)
+	if err := p.Cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { c.done <- c.Cmd.Wait() }()
+	go func() { p.done <- p.Cmd.Wait() }()
 	for deadline := time.Now().Add(startTimeout); ; {
-		if resp, err := http.Get("http://" + c.Health + "/"); err == nil {
+		if resp, err := http.Get("http://" + p.Health + "/"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
 			}
 		}
 		select {
-		case err := <-c.done:
-			c.done <- err
-			t.Fatalf("otelcol-caro exited before it was ready (%v):\n%s", err, c.Out)
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("%s exited before it was ready (%v):\n%s", p.Name, err, p.Out)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("otelcol-caro not healthy after %v:\n%s", startTimeout, c.Out)
+			t.Fatalf("%s not healthy after %v:\n%s", p.Name, startTimeout, p.Out)
 		}
 	}
 }
 
+// Running reports whether the process has started and not been seen to
+// exit.
+func (p *Process) Running() bool {
+	return p.Cmd != nil && p.Cmd.Process != nil && p.Cmd.ProcessState == nil
+}
+
 // Kill sends SIGKILL and waits until the process is gone.
-func (c *Collector) Kill(t testing.TB) {
+func (p *Process) Kill(t testing.TB) {
 	t.Helper()
-	if c.Cmd.ProcessState != nil {
+	if !p.Running() {
 		return
 	}
-	_ = c.Cmd.Process.Signal(syscall.SIGKILL)
-	c.done <- <-c.done
+	_ = p.Cmd.Process.Signal(syscall.SIGKILL)
+	p.done <- <-p.done
 }
 
-// Stop sends SIGTERM (the store is closed, its WAL checkpointed) and
-// waits; if the collector has not exited after 15 s it is killed and the
-// test fails. Stopping a collector that has exited does nothing.
-func (c *Collector) Stop(t testing.TB) {
-	if c.Cmd.ProcessState != nil {
+// Stop sends SIGTERM (otelcol-caro closes its store, its WAL
+// checkpointed) and waits; if the process has not exited after 15 s it is
+// killed and the test fails. Stopping a process that has exited does
+// nothing.
+func (p *Process) Stop(t testing.TB) {
+	if !p.Running() {
 		return
 	}
-	_ = c.Cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-c.done:
-		c.done <- err
+	case err := <-p.done:
+		p.done <- err
 	case <-time.After(stopTimeout):
-		_ = c.Cmd.Process.Kill()
-		c.done <- <-c.done
-		t.Errorf("otelcol-caro did not stop on SIGTERM:\n%s", c.Out)
+		_ = p.Cmd.Process.Kill()
+		p.done <- <-p.done
+		t.Errorf("%s did not stop on SIGTERM:\n%s", p.Name, p.Out)
 	}
 }
 
-// Alive fails the test if the collector has exited.
-func (c *Collector) Alive(t testing.TB) {
+// Alive fails the test if the process has exited.
+func (p *Process) Alive(t testing.TB) {
 	t.Helper()
 	select {
-	case err := <-c.done:
-		c.done <- err
-		t.Fatalf("otelcol-caro exited (%v):\n%s", err, c.Out)
+	case err := <-p.done:
+		p.done <- err
+		t.Fatalf("%s exited (%v):\n%s", p.Name, err, p.Out)
 	default:
 	}
 }
