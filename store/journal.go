@@ -183,6 +183,30 @@ func (j *journal) close(empty bool) error {
 	return errors.Join(err, j.lock.Unlock())
 }
 
+// Unapplied returns how many bytes of the journal of the SQLite store at
+// path hold events acknowledged but not yet in its table (0: a reader of
+// the file sees every event the collector acknowledged). Readers in
+// another process use it to wait for a writer's applier, which is a
+// moment behind the acknowledgements.
+func Unapplied(path string) (int64, error) {
+	seqs, err := segments(path)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, seq := range seqs {
+		fi, err := os.Stat(segmentName(path, seq))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // applied and removed since the listing
+		}
+		if err != nil {
+			return 0, err
+		}
+		n += fi.Size()
+	}
+	return n, nil
+}
+
 // replayed is what reading a journal segment found.
 type replayed struct {
 	evs      []Event

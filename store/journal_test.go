@@ -245,3 +245,28 @@ func TestASecondWriterOfASQLiteStoreIsRefused(t *testing.T) {
 	}
 	r.Close()
 }
+
+// TestUnappliedTellsAReaderWhatTheWriterHasNotAppliedYet: a reader in
+// another process waits on it before reading what a collector
+// acknowledged.
+func TestUnappliedTellsAReaderWhatTheWriterHasNotAppliedYet(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	hold := make(chan struct{})
+	s := mustOpen(t, Options{Path: path, holdApply: hold})
+	if _, err := s.Accept(ctx, killBatch(1)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Unapplied(path); err != nil || n == 0 {
+		t.Fatalf("Unapplied with the applier held = %d, %v; want the batch's bytes", n, err)
+	}
+	close(hold)
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Unapplied(path); err != nil || n != 0 {
+		t.Fatalf("Unapplied once applied = %d, %v; want 0", n, err)
+	}
+	if got := len(storedUIDs(t, path)); got != 10 {
+		t.Fatalf("%d events stored, want 10", got)
+	}
+}

@@ -280,10 +280,24 @@ func Scrape(addr, name string, labels ...string) (float64, error) {
 
 // Events returns every event of the store at path (a collector's, after
 // Stop or while it runs), in the order they were stored, read through
-// package store as caro-insights reads them.
+// package store as caro-insights reads them, once everything the
+// collector acknowledged is in the table (store.Unapplied).
 func Events(t testing.TB, path string) []store.Event {
 	t.Helper()
 	ctx := context.Background()
+	// What the collector acknowledged reaches its table a moment later.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		n, err := store.Unapplied(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the collector's journal still holds %d bytes not applied to %s", n, path)
+		}
+	}
 	st, err := store.Open(ctx, store.Options{Path: path, MustExist: true})
 	if err != nil {
 		t.Fatal(err)
