@@ -23,6 +23,7 @@ import (
 	"caro.sh/telemetry/event/pdataconv"
 	"caro.sh/telemetry/exporter/sqlitespool/sqlitespoolexporter"
 	"caro.sh/telemetry/internal/otelcoltest"
+	"caro.sh/telemetry/internal/otlptest"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/processor/redaction/redactionprocessor"
 	"caro.sh/telemetry/receiver/caroreceiver"
@@ -156,7 +157,7 @@ func BenchmarkPipelineInProcess(b *testing.B) {
 		}
 		body, _ := json.Marshal(map[string]any{"events": evs, "batch_id": "5f3c9a2e-8b1d-4e7f-9a6b-2c4d8e0f1a3b",
 			"client_timestamp": t0.Format(time.RFC3339)})
-		return gzipped(body)
+		return otlptest.Gzip(body)
 	}
 	url := "http://" + addr + caroreceiver.EventsPath
 	b.ReportAllocs()
@@ -199,7 +200,7 @@ func BenchmarkOTLPThroughTheBinary(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return gzipped(raw)
+		return otlptest.Gzip(raw)
 	}
 	n := postBatches(b, url, "application/x-protobuf", mk, col.out.String)
 	reportEventsPerSecond(b, n)

@@ -9,16 +9,9 @@ import (
 	"time"
 
 	"caro.sh/telemetry/exportfile"
+	"caro.sh/telemetry/internal/otlptest"
 	"caro.sh/telemetry/schema"
 )
-
-func gzipped(b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
-	zw.Close()
-	return buf.Bytes()
-}
 
 // postBatch sends a /v1/events batch as the spec describes it: gzipped
 // JSON with X-Caro-Version.
@@ -26,7 +19,7 @@ func postBatch(t *testing.T, col *collector, events []json.RawMessage) (int, map
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"events": events, "batch_id": "5f3c9a2e-8b1d-4e7f-9a6b-2c4d8e0f1a3b",
 		"client_timestamp": time.Now().UTC().Format(time.RFC3339)})
-	return postRaw(t, col, gzipped(body))
+	return postRaw(t, col, otlptest.Gzip(body))
 }
 
 func postRaw(t *testing.T, col *collector, gz []byte) (int, map[string]any) {
@@ -65,7 +58,7 @@ func TestTheEventsEndpointAnswersAsTheSpecSays(t *testing.T) {
 		}
 	})
 	t.Run("a malformed body is a 400 validation_failed", func(t *testing.T) {
-		status, m := postRaw(t, col, gzipped([]byte(`{"events": [`)))
+		status, m := postRaw(t, col, otlptest.Gzip([]byte(`{"events": [`)))
 		if status != 400 || m["error"] != "validation_failed" || m["details"] == nil {
 			t.Fatalf("%d %v", status, m)
 		}
@@ -135,7 +128,7 @@ func TestAnAirGappedExportRoundTrips(t *testing.T) {
 	tampered := bytes.Clone(raw)
 	tampered[i+1] = 'L'
 	status, answer := post(t, "http://"+col.events+"/telemetry/upload",
-		map[string]string{"Content-Type": "application/gzip"}, gzipped(tampered))
+		map[string]string{"Content-Type": "application/gzip"}, otlptest.Gzip(tampered))
 	if status != 400 || !strings.Contains(answer, "invalid_export") || !strings.Contains(answer, "checksum") {
 		t.Fatalf("tampered file: %d %s", status, answer)
 	}

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"caro.sh/telemetry/internal/otlptest"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/schema"
 )
@@ -113,7 +114,7 @@ func TestHostileBodiesGetA4xxWithAReasonAndTheCollectorCarriesOn(t *testing.T) {
 		return out
 	}
 	validOTLP, _ := plogotlp.NewExportRequestFromLogs(plogtest.Logs(plogtest.Session("fedcba9876543210", time.Now().UTC(), 7)...)).MarshalProto()
-	truncated := func(b []byte) []byte { g := gzipped(b); return g[:len(g)/2] }
+	truncated := func(b []byte) []byte { g := otlptest.Gzip(b); return g[:len(g)/2] }
 	many := make([]string, 10000)
 	for i := range many {
 		many[i] = fmt.Sprintf(`,"attr_%05d":"x"`, i)

@@ -4,6 +4,7 @@
 package otlptest
 
 import (
+	"bytes"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -80,4 +81,13 @@ func Untouchable(t testing.TB) string {
 	}()
 	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
 	return "http://" + ln.Addr().String()
+}
+
+// Gzip compresses b, as a client compresses a request body.
+func Gzip(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
 }

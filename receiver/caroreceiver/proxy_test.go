@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"caro.sh/telemetry/internal/otlptest"
 	"caro.sh/telemetry/otelcolcaro"
 )
 
@@ -25,7 +26,7 @@ import (
 // as a proxy forwarding a client's request would, and returns the status.
 func postVia(t *testing.T, client *http.Client, r *caroReceiver, h http.Header) int {
 	t.Helper()
-	body := gz(batchBody(t, payloads(t, sid, time.Now().UTC())[:1]))
+	body := otlptest.Gzip(batchBody(t, payloads(t, sid, time.Now().UTC())[:1]))
 	req, err := http.NewRequest(http.MethodPost, r.url(EventsPath), bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 
 	"caro.sh/telemetry/event"
 	"caro.sh/telemetry/exportfile"
+	"caro.sh/telemetry/internal/otlptest"
 	"caro.sh/telemetry/internal/plogtest"
 	"caro.sh/telemetry/otelcolcaro"
 	"caro.sh/telemetry/schema"
@@ -83,14 +84,6 @@ func payloads(t *testing.T, session string, ts time.Time) []json.RawMessage {
 	return out
 }
 
-func gz(b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
-	zw.Close()
-	return buf.Bytes()
-}
-
 func batchBody(t *testing.T, events []json.RawMessage) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{"events": events,
@@ -135,7 +128,7 @@ func (r *caroReceiver) url(path string) string { return "http://" + r.addr + pat
 
 func postEvents(t *testing.T, r *caroReceiver, body []byte) answer {
 	t.Helper()
-	return post(t, r.url(EventsPath), "application/json", gz(body), true)
+	return post(t, r.url(EventsPath), "application/json", otlptest.Gzip(body), true)
 }
 
 func TestAValidBatchIsAcceptedWholeWithStableIDs(t *testing.T) {
@@ -228,13 +221,13 @@ func TestMalformedBodiesAreRefused(t *testing.T) {
 		gzipped     bool
 		want        int
 	}{
-		{"text that is not JSON", "application/json", gz([]byte("hello")), true, 400},
-		{"a JSON array", "application/json", gz([]byte("[1,2]")), true, 400},
-		{"a batch without batch_id", "application/json", gz([]byte(`{"events":[],"client_timestamp":"2026-11-26T10:00:00Z"}`)), true, 400},
-		{"a batch with an unknown member", "application/json", gz([]byte(`{"events":[],"batch_id":"5f3c9a2e-8b1d-4e7f-9a6b-2c4d8e0f1a3b","client_timestamp":"2026-11-26T10:00:00Z","host":"x"}`)), true, 400},
-		{"a bad client_timestamp", "application/json", gz([]byte(`{"events":[],"batch_id":"5f3c9a2e-8b1d-4e7f-9a6b-2c4d8e0f1a3b","client_timestamp":"today"}`)), true, 400},
+		{"text that is not JSON", "application/json", otlptest.Gzip([]byte("hello")), true, 400},
+		{"a JSON array", "application/json", otlptest.Gzip([]byte("[1,2]")), true, 400},
+		{"a batch without batch_id", "application/json", otlptest.Gzip([]byte(`{"events":[],"client_timestamp":"2026-11-26T10:00:00Z"}`)), true, 400},
+		{"a batch with an unknown member", "application/json", otlptest.Gzip([]byte(`{"events":[],"batch_id":"5f3c9a2e-8b1d-4e7f-9a6b-2c4d8e0f1a3b","client_timestamp":"2026-11-26T10:00:00Z","host":"x"}`)), true, 400},
+		{"a bad client_timestamp", "application/json", otlptest.Gzip([]byte(`{"events":[],"batch_id":"5f3c9a2e-8b1d-4e7f-9a6b-2c4d8e0f1a3b","client_timestamp":"today"}`)), true, 400},
 		{"a body that says gzip but is not", "application/json", []byte("not gzip at all"), true, 400},
-		{"another content type", "text/plain", gz(valid), true, 400},
+		{"another content type", "text/plain", otlptest.Gzip(valid), true, 400},
 		{"a plain (not gzipped) valid batch", "application/json", valid, false, 200},
 	} {
 		t.Run(tc.name+" is answered "+fmt.Sprint(tc.want), func(t *testing.T) {
@@ -267,7 +260,7 @@ func TestTooManyEventsAndOversizedBodiesAreRefused(t *testing.T) {
 		t.Errorf("a 100 KB body with a 64 KB limit: %d %v", a.status, a.body)
 	}
 	// A gzip bomb: 64 KB of limit, 50 MB inflated, a few KB sent.
-	bomb := gz(append(bytes.Repeat([]byte(" "), 50<<20), batchBody(t, nil)...))
+	bomb := otlptest.Gzip(append(bytes.Repeat([]byte(" "), 50<<20), batchBody(t, nil)...))
 	if len(bomb) > 64<<10 {
 		t.Fatalf("the bomb is %d bytes compressed", len(bomb))
 	}
@@ -378,7 +371,7 @@ func tamper(t *testing.T, file []byte) []byte {
 		t.Fatalf("no inference_time_ms in %s", raw)
 	}
 	raw[i+len(`"inference_time_ms": 1`)] = '9' // 1823 -> 1923
-	return gz(raw)
+	return otlptest.Gzip(raw)
 }
 
 func TestAnUploadedExportIsIngestedAndATamperedOneRejected(t *testing.T) {
