@@ -1,0 +1,618 @@
+package insights
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/bits"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"caro.sh/telemetry/store"
+)
+
+// scanFacts computes the facts of factsTemplate, the same rows, from one
+// read of each event of the window instead of its joins and sorts: on
+// stores of millions of events those cost minutes in SQLite, where reading
+// the events costs seconds. Each query reads one event type over one UTC
+// day (a range of the index on (event_type, event_time)), and the queries
+// run concurrently on up to scanReaders connections, each aggregating its
+// rows in Go; the partial sums are then added up.
+//
+// A session's dimensions (sess) come from its session.start anywhere in
+// the window, and a generation's execution (unmodified) from any time
+// after the window's start: so the scan runs in two phases. The first
+// reads session.start, command.executed and safety.triggered (the
+// sessions, the generations executed unmodified, the blocks); the second
+// reads the events that need those (command.generated, session.end,
+// error.occurred) and, once all is read, the facts that needed both
+// (sessions, active ids, blocks) are resolved.
+//
+// factsTemplate stays the definition that the Grafana panels run, and
+// TestScanFactsEqualTheFactsSQL holds the two to the same facts.
+func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, error) {
+	d := s.Dialect()
+	var days []scanDay
+	for a := from; a.Before(to); {
+		b := Day(a).AddDate(0, 0, 1)
+		if b.After(to) {
+			b = to
+		}
+		days = append(days, scanDay{name: a.UTC().Format(time.DateOnly), from: d.TimeArg(a), to: d.TimeArg(b)})
+		a = b
+	}
+	sc := &scan{s: s, days: days, sess: map[string]int32{}, unmodified: map[string]bool{},
+		blockedGen: map[string]string{}, counts: map[fact]int64{}}
+	// Phase 1.
+	tasks := []scanTask{{query: scanExecAfterSQL, args: []any{d.TimeArg(to)}, read: sc.readExecAfter}}
+	for i := range days {
+		tasks = append(tasks,
+			scanTask{day: i, query: scanStartsSQL, read: sc.readStarts},
+			scanTask{day: i, query: scanExecSQL, read: sc.readExec},
+			scanTask{day: i, query: scanSafetySQL, read: sc.readSafety})
+	}
+	if err := sc.run(ctx, tasks); err != nil {
+		return nil, err
+	}
+	sc.resolveSessions()
+	// Phase 2.
+	tasks = tasks[:0]
+	for i := range days {
+		tasks = append(tasks,
+			scanTask{day: i, query: scanGenSQL, read: sc.readGen},
+			scanTask{day: i, query: scanEndsSQL, read: sc.readEnds},
+			scanTask{day: i, query: scanErrsSQL, read: sc.readErrs})
+	}
+	if err := sc.run(ctx, tasks); err != nil {
+		return nil, err
+	}
+	return sc.finish(), nil
+}
+
+// scanReaders is how many queries of scanFacts run at once: the CPUs, up
+// to 4 (the connections a PostgreSQL store's pool has at least). A SQLite
+// store opened with one connection runs them one after another.
+var scanReaders = min(runtime.GOMAXPROCS(0), 4)
+
+// The queries of scanFacts: {1} and {2} bound the event's time to one day
+// of the window. Each reads one event type, the columns its facts read.
+var (
+	scanStartsSQL = scanQuery("session.start", "e.session_id, @primary, @os, @arch, @shell, @first_run, "+
+		"@safety_level, @output_format, @fallback")
+	scanExecSQL   = scanQuery("command.executed", "e.session_id, @generation, @modified, @execution_mode")
+	scanSafetySQL = scanQuery("safety.triggered", "e.session_id, @generation, @action, @risk_level, @override")
+	scanGenSQL    = scanQuery("command.generated", "e.session_id, @generation, @backend_used, @inference_ms, @model_name")
+	scanEndsSQL   = scanQuery("session.end", "e.session_id, @ttfc_ms, @retries, @executed")
+	scanErrsSQL   = scanQuery("error.occurred", "e.session_id, @error_backend, @error_category, @component")
+	// A generation of the window executed unmodified after it ({1} is
+	// the window's end) is unmodified too.
+	scanExecAfterSQL = "SELECT @generation FROM events e WHERE e.event_type = 'command.executed' " +
+		"AND e.event_time >= {1} AND @modified = false AND @generation IS NOT NULL"
+)
+
+func scanQuery(eventType, cols string) string {
+	return "SELECT " + cols + " FROM events e WHERE e.event_type = '" + eventType +
+		"' AND e.event_time >= {1} AND e.event_time < {2}"
+}
+
+// scanDay is one UTC day of the window (or the part of it in the window).
+type scanDay struct {
+	name     string // YYYY-MM-DD
+	from, to any    // the query arguments that bound it
+}
+
+// scanTask is one query of scanFacts: read consumes its rows, locally,
+// and returns a merge that scan.run applies under its lock.
+type scanTask struct {
+	day   int
+	query string
+	args  []any // default: the day's bounds
+	read  func(rows *sql.Rows, day int) (merge func(), err error)
+}
+
+// sessDims are a session's dimensions as factsTemplate's sess gives them:
+// the max of each over the session's session.start, NULLs aside.
+type sessDims struct {
+	primary, os, arch, shell sql.NullString
+	first                    bool
+}
+
+func maxNull(a *sql.NullString, b sql.NullString) {
+	if b.Valid && (!a.Valid || b.String > a.String) {
+		*a = b
+	}
+}
+
+// dims are the dimensions of a fact, as rawFacts reads them.
+type dims struct{ backend, os, arch, shell, run string }
+
+// noSession are the dimensions of an event whose session has no
+// session.start in the window.
+var noSession = dims{"unknown", "unknown", "unknown", "unknown", "unknown"}
+
+// scan is the state of one scanFacts.
+type scan struct {
+	s    *store.Store
+	days []scanDay
+
+	mu sync.Mutex
+	// Phase 1: sess maps each session id to its index in sessions;
+	// starts are the session ids of each day's session.start, in order.
+	sess       map[string]int32
+	sessions   []sessDims
+	starts     [][]string
+	unmodified map[string]bool
+	blocks     []block
+	// active are the session ids with an event, by day: ids with a
+	// session.start in the window as bits of their index (activeBits),
+	// others (and those of phase 1) as text.
+	activeIDs  []map[string]bool
+	activeBits [][]uint64
+	// blocked are the generations blocked (resolved after phase 1), and
+	// blockedGen the backend of each that was generated (the max).
+	blocked    map[string]bool
+	blockedGen map[string]string
+	counts     map[fact]int64
+	// Resolved after phase 1.
+	dims []dims
+}
+
+// block is one safety.triggered that blocked.
+type block struct {
+	day      int
+	gid, sid sql.NullString
+	extra    string
+	override bool
+}
+
+// run runs tasks on up to scanReaders connections.
+func (sc *scan) run(ctx context.Context, tasks []scanTask) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan scanTask)
+	errs := make(chan error, scanReaders)
+	var wg sync.WaitGroup
+	for range scanReaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range next {
+				if err := sc.runTask(ctx, t); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for _, t := range tasks {
+			select {
+			case next <- t:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+func (sc *scan) runTask(ctx context.Context, t scanTask) error {
+	d := sc.s.Dialect()
+	args := t.args
+	if args == nil {
+		args = []any{sc.days[t.day].from, sc.days[t.day].to}
+	}
+	rows, done, err := queryFacts(ctx, sc.s, render(t.query, factFields, d), args...)
+	if err != nil {
+		return fmt.Errorf("scan events: %w", err)
+	}
+	defer done()
+	merge, err := t.read(rows, t.day)
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("scan events: %w", err)
+	}
+	sc.mu.Lock()
+	merge()
+	sc.mu.Unlock()
+	return nil
+}
+
+// addFact adds n to a fact; dimensions are d's, Arch and Shell for sessions
+// only.
+func addFact(counts map[fact]int64, day, name string, d dims, extra string, v, n int64) {
+	f := fact{Day: day, Name: name, Backend: d.backend, OS: d.os, Arch: "unknown", Shell: "unknown", Run: d.run,
+		Extra: extra, V: v}
+	if name == factSessions {
+		f.Arch, f.Shell = d.arch, d.shell
+	}
+	counts[f] += n
+}
+
+// mergeCounts adds local counts to the scan's (under its lock).
+func (sc *scan) mergeCounts(local map[fact]int64) {
+	for f, n := range local {
+		sc.counts[f] += n
+	}
+}
+
+// markActive records, under the lock, that the session ids were active
+// on the day.
+func (sc *scan) markActive(day int, ids map[string]bool) {
+	if sc.activeIDs == nil {
+		sc.activeIDs = make([]map[string]bool, len(sc.days))
+	}
+	if sc.activeIDs[day] == nil {
+		sc.activeIDs[day] = map[string]bool{}
+	}
+	for id := range ids {
+		sc.activeIDs[day][id] = true
+	}
+}
+
+func (sc *scan) readStarts(rows *sql.Rows, day int) (func(), error) {
+	day0 := sc.days[day].name
+	type start struct {
+		sid  string
+		dims sessDims
+	}
+	var starts []start
+	features := map[fact]int64{}
+	for rows.Next() {
+		var sid, safety, format sql.NullString
+		var first, fallback sql.NullBool
+		var sd sessDims
+		if err := rows.Scan(&sid, &sd.primary, &sd.os, &sd.arch, &sd.shell, &first, &safety, &format, &fallback); err != nil {
+			return nil, err
+		}
+		sd.first = first.Valid && first.Bool
+		fb := "off"
+		if fallback.Valid && fallback.Bool {
+			fb = "on"
+		}
+		addFact(features, day0, factFeatures, noSession, "backend:"+sd.primary.String+" safety_level:"+safety.String+
+			" output_format:"+format.String+" fallback:"+fb, 0, 1)
+		if !sid.Valid {
+			// No session: it joins none.
+			addFact(features, day0, factSessions, noSession, "", 0, 1)
+			continue
+		}
+		starts = append(starts, start{sid.String, sd})
+	}
+	return func() {
+		sc.mergeCounts(features)
+		if sc.starts == nil {
+			sc.starts = make([][]string, len(sc.days))
+		}
+		ids := make([]string, 0, len(starts))
+		for _, st := range starts {
+			ids = append(ids, st.sid)
+			i, ok := sc.sess[st.sid]
+			if !ok {
+				i = int32(len(sc.sessions))
+				sc.sess[st.sid] = i
+				sc.sessions = append(sc.sessions, sessDims{})
+			}
+			sd := &sc.sessions[i]
+			maxNull(&sd.primary, st.dims.primary)
+			maxNull(&sd.os, st.dims.os)
+			maxNull(&sd.arch, st.dims.arch)
+			maxNull(&sd.shell, st.dims.shell)
+			sd.first = sd.first || st.dims.first
+		}
+		sc.starts[day] = ids
+	}, nil
+}
+
+func (sc *scan) readExec(rows *sql.Rows, day int) (func(), error) {
+	day0 := sc.days[day].name
+	features := map[fact]int64{}
+	active := map[string]bool{}
+	var unmodified []string
+	for rows.Next() {
+		var sid, gid, mode sql.NullString
+		var modified sql.NullBool
+		if err := rows.Scan(&sid, &gid, &modified, &mode); err != nil {
+			return nil, err
+		}
+		edit := ""
+		if modified.Valid && modified.Bool {
+			edit = " edit"
+		}
+		addFact(features, day0, factFeatures, noSession, "execution_mode:"+mode.String+edit, 0, 1)
+		if gid.Valid && modified.Valid && !modified.Bool {
+			unmodified = append(unmodified, gid.String)
+		}
+		if sid.Valid {
+			active[sid.String] = true
+		}
+	}
+	return func() {
+		sc.mergeCounts(features)
+		sc.markActive(day, active)
+		for _, g := range unmodified {
+			sc.unmodified[g] = true
+		}
+	}, nil
+}
+
+func (sc *scan) readExecAfter(rows *sql.Rows, _ int) (func(), error) {
+	var unmodified []string
+	for rows.Next() {
+		var gid string
+		if err := rows.Scan(&gid); err != nil {
+			return nil, err
+		}
+		unmodified = append(unmodified, gid)
+	}
+	return func() {
+		for _, g := range unmodified {
+			sc.unmodified[g] = true
+		}
+	}, nil
+}
+
+func (sc *scan) readSafety(rows *sql.Rows, day int) (func(), error) {
+	active := map[string]bool{}
+	var blocks []block
+	for rows.Next() {
+		var sid, gid, action, risk sql.NullString
+		var override sql.NullBool
+		if err := rows.Scan(&sid, &gid, &action, &risk, &override); err != nil {
+			return nil, err
+		}
+		if sid.Valid {
+			active[sid.String] = true
+		}
+		if !action.Valid || action.String != "blocked" {
+			continue
+		}
+		b := block{day: day, gid: gid, sid: sid, override: override.Valid && override.Bool}
+		if risk.Valid {
+			b.extra = "risk_level=" + risk.String
+		}
+		blocks = append(blocks, b)
+	}
+	return func() {
+		sc.markActive(day, active)
+		sc.blocks = append(sc.blocks, blocks...)
+	}, nil
+}
+
+// resolveSessions turns each session's dimensions into a fact's, as
+// factsTemplate packs them (os|run, arch|shell) and rawFacts unpacks
+// them, and marks the blocked generations.
+func (sc *scan) resolveSessions() {
+	sc.dims = make([]dims, len(sc.sessions))
+	or := func(s sql.NullString) string {
+		if s.Valid {
+			return s.String
+		}
+		return "unknown"
+	}
+	for i, sd := range sc.sessions {
+		run := "returning"
+		if sd.first {
+			run = "first"
+		}
+		os, run, _ := strings.Cut(or(sd.os)+"|"+run, "|")
+		arch, shell, _ := strings.Cut(or(sd.arch)+"|"+or(sd.shell), "|")
+		sc.dims[i] = dims{orUnknown(or(sd.primary)), orUnknown(os), orUnknown(arch), orUnknown(shell), orUnknown(run)}
+	}
+	sc.blocked = map[string]bool{}
+	for _, b := range sc.blocks {
+		if b.gid.Valid {
+			sc.blocked[b.gid.String] = true
+		}
+	}
+	sc.activeBits = make([][]uint64, len(sc.days))
+}
+
+// sessionOf is the dimensions of a session id, and its index (-1 for
+// none).
+func (sc *scan) sessionOf(sid sql.NullString) (dims, int32) {
+	if !sid.Valid {
+		return noSession, -1
+	}
+	i, ok := sc.sess[sid.String]
+	if !ok {
+		return noSession, -1
+	}
+	return sc.dims[i], i
+}
+
+// activity collects the active session ids of one phase-2 query.
+type activity struct {
+	bits []uint64
+	ids  map[string]bool
+}
+
+func (sc *scan) newActivity() *activity {
+	return &activity{bits: make([]uint64, (len(sc.sessions)+63)/64), ids: map[string]bool{}}
+}
+
+func (a *activity) mark(sid sql.NullString, i int32) {
+	switch {
+	case i >= 0:
+		a.bits[i/64] |= 1 << (i % 64)
+	case sid.Valid:
+		a.ids[sid.String] = true
+	}
+}
+
+func (sc *scan) mergeActivity(day int, a *activity) {
+	if sc.activeBits[day] == nil {
+		sc.activeBits[day] = a.bits
+	} else {
+		for i, w := range a.bits {
+			sc.activeBits[day][i] |= w
+		}
+	}
+	sc.markActive(day, a.ids)
+}
+
+func (sc *scan) readGen(rows *sql.Rows, day int) (func(), error) {
+	day0 := sc.days[day].name
+	counts := map[fact]int64{}
+	act := sc.newActivity()
+	blockedGen := map[string]string{}
+	for rows.Next() {
+		var sid, gid, used, model sql.NullString
+		var ms sql.NullInt64
+		if err := rows.Scan(&sid, &gid, &used, &ms, &model); err != nil {
+			return nil, err
+		}
+		d, i := sc.sessionOf(sid)
+		act.mark(sid, i)
+		d.backend = orUnknown(used.String)
+		addFact(counts, day0, factGenerated, d, "", 0, 1)
+		if gid.Valid && sc.unmodified[gid.String] {
+			addFact(counts, day0, factUnmodified, d, "", 0, 1)
+		}
+		if ms.Valid {
+			extra := ""
+			if model.Valid {
+				extra = "model_name=" + model.String
+			}
+			addFact(counts, day0, distInference, d, extra, ms.Int64, 1)
+		}
+		if gid.Valid && used.Valid && sc.blocked[gid.String] {
+			if cur, ok := blockedGen[gid.String]; !ok || used.String > cur {
+				blockedGen[gid.String] = used.String
+			}
+		}
+	}
+	return func() {
+		sc.mergeCounts(counts)
+		sc.mergeActivity(day, act)
+		for g, u := range blockedGen {
+			if cur, ok := sc.blockedGen[g]; !ok || u > cur {
+				sc.blockedGen[g] = u
+			}
+		}
+	}, nil
+}
+
+func (sc *scan) readEnds(rows *sql.Rows, day int) (func(), error) {
+	day0 := sc.days[day].name
+	counts := map[fact]int64{}
+	act := sc.newActivity()
+	for rows.Next() {
+		var sid sql.NullString
+		var ttfc, retries, executed sql.NullInt64
+		if err := rows.Scan(&sid, &ttfc, &retries, &executed); err != nil {
+			return nil, err
+		}
+		d, i := sc.sessionOf(sid)
+		act.mark(sid, i)
+		if retries.Int64 > 0 {
+			addFact(counts, day0, factRetried, d, "", 0, 1)
+		}
+		if executed.Int64 > 0 {
+			addFact(counts, day0, factExecuted, d, "", 0, 1)
+		}
+		if ttfc.Valid {
+			addFact(counts, day0, distTTFC, d, "", ttfc.Int64, 1)
+		}
+	}
+	return func() {
+		sc.mergeCounts(counts)
+		sc.mergeActivity(day, act)
+	}, nil
+}
+
+func (sc *scan) readErrs(rows *sql.Rows, day int) (func(), error) {
+	day0 := sc.days[day].name
+	counts := map[fact]int64{}
+	act := sc.newActivity()
+	for rows.Next() {
+		var sid, backend, category, component sql.NullString
+		if err := rows.Scan(&sid, &backend, &category, &component); err != nil {
+			return nil, err
+		}
+		d, i := sc.sessionOf(sid)
+		act.mark(sid, i)
+		extra := ""
+		if category.Valid {
+			extra = "category=" + category.String
+		}
+		addFact(counts, day0, factErrors, d, extra, 0, 1)
+		if component.Valid && component.String == "inference" {
+			if backend.Valid {
+				d.backend = orUnknown(backend.String)
+			}
+			addFact(counts, day0, factInferenceErrs, d, "", 0, 1)
+		}
+	}
+	return func() {
+		sc.mergeCounts(counts)
+		sc.mergeActivity(day, act)
+	}, nil
+}
+
+// finish resolves the facts that needed both phases: the sessions, the
+// blocks and the active ids.
+func (sc *scan) finish() []fact {
+	counts := sc.counts
+	for day, ids := range sc.starts {
+		for _, sid := range ids {
+			d, i := sc.sessionOf(sql.NullString{String: sid, Valid: true})
+			addFact(counts, sc.days[day].name, factSessions, d, "", 0, 1)
+			if i >= 0 {
+				if sc.activeBits[day] == nil {
+					sc.activeBits[day] = make([]uint64, (len(sc.sessions)+63)/64)
+				}
+				sc.activeBits[day][i/64] |= 1 << (i % 64)
+			}
+		}
+	}
+	for _, b := range sc.blocks {
+		d, _ := sc.sessionOf(b.sid)
+		if used, ok := sc.blockedGen[b.gid.String]; ok && b.gid.Valid {
+			d.backend = orUnknown(used)
+		}
+		addFact(counts, sc.days[b.day].name, factBlocked, d, b.extra, 0, 1)
+		if b.override {
+			addFact(counts, sc.days[b.day].name, factOverridden, d, b.extra, 0, 1)
+		}
+	}
+	for day := range sc.days {
+		active := sc.activeBits[day]
+		if sc.activeIDs != nil {
+			for sid := range sc.activeIDs[day] {
+				if d, i := sc.sessionOf(sql.NullString{String: sid, Valid: true}); i >= 0 {
+					if active == nil {
+						active = make([]uint64, (len(sc.sessions)+63)/64)
+					}
+					active[i/64] |= 1 << (i % 64)
+				} else {
+					addFact(counts, sc.days[day].name, factActiveIDs, d, "", 0, 1)
+				}
+			}
+		}
+		for w, word := range active {
+			for ; word != 0; word &= word - 1 {
+				i := w*64 + bits.TrailingZeros64(word)
+				addFact(counts, sc.days[day].name, factActiveIDs, sc.dims[i], "", 0, 1)
+			}
+		}
+	}
+	out := make([]fact, 0, len(counts))
+	for f, n := range counts {
+		f.N = n
+		out = append(out, f)
+	}
+	return out
+}
