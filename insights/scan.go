@@ -43,7 +43,7 @@ func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact,
 		days = append(days, scanDay{name: a.UTC().Format(time.DateOnly), from: d.TimeArg(a), to: d.TimeArg(b)})
 		a = b
 	}
-	sc := &scan{s: s, days: days, sess: map[string]int32{}, unmodified: map[string]bool{},
+	sc := &scan{s: s, days: days, sess: map[idKey]int32{}, unmodified: map[idKey]bool{},
 		blockedGen: map[string]string{}, counts: map[fact]int64{}}
 	// Phase 1.
 	tasks := []scanTask{{query: scanExecAfterSQL, args: []any{d.TimeArg(to)}, read: sc.readExecAfter}}
@@ -130,7 +130,7 @@ type dims struct{ backend, os, arch, shell, run string }
 
 // noSession are the dimensions of an event whose session has no
 // session.start in the window.
-var noSession = dims{"unknown", "unknown", "unknown", "unknown", "unknown"}
+var noSession = &dims{"unknown", "unknown", "unknown", "unknown", "unknown"}
 
 // scan is the state of one scanFacts.
 type scan struct {
@@ -140,23 +140,25 @@ type scan struct {
 	mu sync.Mutex
 	// Phase 1: sess maps each session id to its index in sessions;
 	// starts are the session ids of each day's session.start, in order.
-	sess       map[string]int32
+	sess       map[idKey]int32
 	sessions   []sessDims
-	starts     [][]string
-	unmodified map[string]bool
+	starts     [][]int32
+	unmodified map[idKey]bool
 	blocks     []block
 	// active are the session ids with an event, by day: ids with a
 	// session.start in the window as bits of their index (activeBits),
-	// others (and those of phase 1) as text.
-	activeIDs  []map[string]bool
+	// others as keys (activeIDs); those of phase 1 are listed (activeList)
+	// until the sessions are known.
+	activeIDs  []map[idKey]bool
+	activeList [][]idKey
 	activeBits [][]uint64
 	// blocked are the generations blocked (resolved after phase 1), and
 	// blockedGen the backend of each that was generated (the max).
 	blocked    map[string]bool
 	blockedGen map[string]string
 	counts     map[fact]int64
-	// Resolved after phase 1.
-	dims []dims
+	// Resolved after phase 1: each session's dimensions, interned.
+	dims []*dims
 }
 
 // block is one safety.triggered that blocked.
@@ -241,21 +243,41 @@ func addFact(counts map[fact]int64, day, name string, d dims, extra string, v, n
 	counts[f] += n
 }
 
-// mergeCounts adds local counts to the scan's (under its lock).
-func (sc *scan) mergeCounts(local map[fact]int64) {
-	for f, n := range local {
-		sc.counts[f] += n
+// tally is a fact of one query's day, keyed cheaply: its dimensions
+// interned, backend set only where the event names its own.
+type tally struct {
+	name, backend, extra string
+	d                    *dims
+	v                    int64
+}
+
+// tallies count the facts of one query.
+type tallies map[tally]int64
+
+func (t tallies) add(name string, d *dims, backend, extra string, v int64) {
+	t[tally{name, backend, extra, d, v}]++
+}
+
+// mergeTallies adds the tallies of a day to the scan's facts (under its
+// lock).
+func (sc *scan) mergeTallies(day int, t tallies) {
+	for k, n := range t {
+		d := *k.d
+		if k.backend != "" {
+			d.backend = k.backend
+		}
+		addFact(sc.counts, sc.days[day].name, k.name, d, k.extra, k.v, n)
 	}
 }
 
 // markActive records, under the lock, that the session ids were active
 // on the day.
-func (sc *scan) markActive(day int, ids map[string]bool) {
+func (sc *scan) markActive(day int, ids map[idKey]bool) {
 	if sc.activeIDs == nil {
-		sc.activeIDs = make([]map[string]bool, len(sc.days))
+		sc.activeIDs = make([]map[idKey]bool, len(sc.days))
 	}
 	if sc.activeIDs[day] == nil {
-		sc.activeIDs[day] = map[string]bool{}
+		sc.activeIDs[day] = map[idKey]bool{}
 	}
 	for id := range ids {
 		sc.activeIDs[day][id] = true
@@ -263,13 +285,17 @@ func (sc *scan) markActive(day int, ids map[string]bool) {
 }
 
 func (sc *scan) readStarts(rows *sql.Rows, day int) (func(), error) {
-	day0 := sc.days[day].name
 	type start struct {
-		sid  string
+		sid  idKey
 		dims sessDims
 	}
+	type feature struct {
+		primary, safety, format string
+		fallback                bool
+	}
 	var starts []start
-	features := map[fact]int64{}
+	features := map[feature]int64{}
+	var noSid int64
 	for rows.Next() {
 		var sid, safety, format sql.NullString
 		var first, fallback sql.NullBool
@@ -278,33 +304,37 @@ func (sc *scan) readStarts(rows *sql.Rows, day int) (func(), error) {
 			return nil, err
 		}
 		sd.first = first.Valid && first.Bool
-		fb := "off"
-		if fallback.Valid && fallback.Bool {
-			fb = "on"
-		}
-		addFact(features, day0, factFeatures, noSession, "backend:"+sd.primary.String+" safety_level:"+safety.String+
-			" output_format:"+format.String+" fallback:"+fb, 0, 1)
+		features[feature{sd.primary.String, safety.String, format.String, fallback.Valid && fallback.Bool}]++
 		if !sid.Valid {
-			// No session: it joins none.
-			addFact(features, day0, factSessions, noSession, "", 0, 1)
+			noSid++ // no session: it joins none
 			continue
 		}
-		starts = append(starts, start{sid.String, sd})
+		starts = append(starts, start{makeKey(sid.String), sd})
 	}
 	return func() {
-		sc.mergeCounts(features)
-		if sc.starts == nil {
-			sc.starts = make([][]string, len(sc.days))
+		for f, n := range features {
+			fb := "off"
+			if f.fallback {
+				fb = "on"
+			}
+			addFact(sc.counts, sc.days[day].name, factFeatures, *noSession, "backend:"+f.primary+" safety_level:"+f.safety+
+				" output_format:"+f.format+" fallback:"+fb, 0, n)
 		}
-		ids := make([]string, 0, len(starts))
+		if noSid > 0 {
+			addFact(sc.counts, sc.days[day].name, factSessions, *noSession, "", 0, noSid)
+		}
+		if sc.starts == nil {
+			sc.starts = make([][]int32, len(sc.days))
+		}
+		ids := make([]int32, 0, len(starts))
 		for _, st := range starts {
-			ids = append(ids, st.sid)
 			i, ok := sc.sess[st.sid]
 			if !ok {
 				i = int32(len(sc.sessions))
 				sc.sess[st.sid] = i
 				sc.sessions = append(sc.sessions, sessDims{})
 			}
+			ids = append(ids, i)
 			sd := &sc.sessions[i]
 			maxNull(&sd.primary, st.dims.primary)
 			maxNull(&sd.os, st.dims.os)
@@ -312,50 +342,63 @@ func (sc *scan) readStarts(rows *sql.Rows, day int) (func(), error) {
 			maxNull(&sd.shell, st.dims.shell)
 			sd.first = sd.first || st.dims.first
 		}
-		sc.starts[day] = ids
+		sc.starts[day] = append(sc.starts[day], ids...)
 	}, nil
 }
 
 func (sc *scan) readExec(rows *sql.Rows, day int) (func(), error) {
-	day0 := sc.days[day].name
-	features := map[fact]int64{}
-	active := map[string]bool{}
-	var unmodified []string
+	type feature struct {
+		mode string
+		edit bool
+	}
+	features := map[feature]int64{}
+	var active, unmodified []idKey
 	for rows.Next() {
 		var sid, gid, mode sql.NullString
 		var modified sql.NullBool
 		if err := rows.Scan(&sid, &gid, &modified, &mode); err != nil {
 			return nil, err
 		}
-		edit := ""
-		if modified.Valid && modified.Bool {
-			edit = " edit"
-		}
-		addFact(features, day0, factFeatures, noSession, "execution_mode:"+mode.String+edit, 0, 1)
+		features[feature{mode.String, modified.Valid && modified.Bool}]++
 		if gid.Valid && modified.Valid && !modified.Bool {
-			unmodified = append(unmodified, gid.String)
+			unmodified = append(unmodified, makeKey(gid.String))
 		}
 		if sid.Valid {
-			active[sid.String] = true
+			active = append(active, makeKey(sid.String))
 		}
 	}
 	return func() {
-		sc.mergeCounts(features)
-		sc.markActive(day, active)
+		for f, n := range features {
+			edit := ""
+			if f.edit {
+				edit = " edit"
+			}
+			addFact(sc.counts, sc.days[day].name, factFeatures, *noSession, "execution_mode:"+f.mode+edit, 0, n)
+		}
+		sc.listActive(day, active)
 		for _, g := range unmodified {
 			sc.unmodified[g] = true
 		}
 	}, nil
 }
 
+// listActive lists, under the lock, session ids active on the day, for
+// finish.
+func (sc *scan) listActive(day int, ids []idKey) {
+	if sc.activeList == nil {
+		sc.activeList = make([][]idKey, len(sc.days))
+	}
+	sc.activeList[day] = append(sc.activeList[day], ids...)
+}
+
 func (sc *scan) readExecAfter(rows *sql.Rows, _ int) (func(), error) {
-	var unmodified []string
+	var unmodified []idKey
 	for rows.Next() {
 		var gid string
 		if err := rows.Scan(&gid); err != nil {
 			return nil, err
 		}
-		unmodified = append(unmodified, gid)
+		unmodified = append(unmodified, makeKey(gid))
 	}
 	return func() {
 		for _, g := range unmodified {
@@ -365,7 +408,7 @@ func (sc *scan) readExecAfter(rows *sql.Rows, _ int) (func(), error) {
 }
 
 func (sc *scan) readSafety(rows *sql.Rows, day int) (func(), error) {
-	active := map[string]bool{}
+	var active []idKey
 	var blocks []block
 	for rows.Next() {
 		var sid, gid, action, risk sql.NullString
@@ -374,7 +417,7 @@ func (sc *scan) readSafety(rows *sql.Rows, day int) (func(), error) {
 			return nil, err
 		}
 		if sid.Valid {
-			active[sid.String] = true
+			active = append(active, makeKey(sid.String))
 		}
 		if !action.Valid || action.String != "blocked" {
 			continue
@@ -386,7 +429,7 @@ func (sc *scan) readSafety(rows *sql.Rows, day int) (func(), error) {
 		blocks = append(blocks, b)
 	}
 	return func() {
-		sc.markActive(day, active)
+		sc.listActive(day, active)
 		sc.blocks = append(sc.blocks, blocks...)
 	}, nil
 }
@@ -395,7 +438,8 @@ func (sc *scan) readSafety(rows *sql.Rows, day int) (func(), error) {
 // factsTemplate packs them (os|run, arch|shell) and rawFacts unpacks
 // them, and marks the blocked generations.
 func (sc *scan) resolveSessions() {
-	sc.dims = make([]dims, len(sc.sessions))
+	sc.dims = make([]*dims, len(sc.sessions))
+	interned := map[dims]*dims{}
 	or := func(s sql.NullString) string {
 		if s.Valid {
 			return s.String
@@ -409,7 +453,11 @@ func (sc *scan) resolveSessions() {
 		}
 		os, run, _ := strings.Cut(or(sd.os)+"|"+run, "|")
 		arch, shell, _ := strings.Cut(or(sd.arch)+"|"+or(sd.shell), "|")
-		sc.dims[i] = dims{orUnknown(or(sd.primary)), orUnknown(os), orUnknown(arch), orUnknown(shell), orUnknown(run)}
+		d := dims{orUnknown(or(sd.primary)), orUnknown(os), orUnknown(arch), orUnknown(shell), orUnknown(run)}
+		if interned[d] == nil {
+			interned[d] = &d
+		}
+		sc.dims[i] = interned[d]
 	}
 	sc.blocked = map[string]bool{}
 	for _, b := range sc.blocks {
@@ -422,25 +470,74 @@ func (sc *scan) resolveSessions() {
 
 // sessionOf is the dimensions of a session id, and its index (-1 for
 // none).
-func (sc *scan) sessionOf(sid sql.NullString) (dims, int32) {
+func (sc *scan) sessionOf(sid sql.NullString) (*dims, int32) {
 	if !sid.Valid {
 		return noSession, -1
 	}
-	i, ok := sc.sess[sid.String]
+	i, ok := sc.sess[makeKey(sid.String)]
 	if !ok {
 		return noSession, -1
 	}
 	return sc.dims[i], i
 }
 
+// idKey is a session or generation id as a map key: packed into hi and
+// lo when it is in the canonical form ids have (16 lowercase hex digits,
+// or a UUID's 32 with their dashes), which hashes and compares faster
+// than text and keeps the maps of millions of ids small; any other id is
+// its text. Every id has one key and no two ids the same.
+type idKey struct {
+	kind   uint8 // 0: text, 1: 16 hex digits, 2: UUID
+	hi, lo uint64
+	text   string
+}
+
+func makeKey(s string) idKey {
+	switch len(s) {
+	case 16:
+		if v, ok := hexDigits(s, 0, 16); ok {
+			return idKey{kind: 1, lo: v}
+		}
+	case 36:
+		if s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
+			a, ok1 := hexDigits(s, 0, 8)
+			b, ok2 := hexDigits(s, 9, 13)
+			c, ok3 := hexDigits(s, 14, 18)
+			d, ok4 := hexDigits(s, 19, 23)
+			e, ok5 := hexDigits(s, 24, 36)
+			if ok1 && ok2 && ok3 && ok4 && ok5 {
+				return idKey{kind: 2, hi: a<<32 | b<<16 | c, lo: d<<48 | e}
+			}
+		}
+	}
+	return idKey{text: s}
+}
+
+// hexDigits reads s[from:to] as lowercase hex digits (at most 16).
+func hexDigits(s string, from, to int) (uint64, bool) {
+	var v uint64
+	for i := from; i < to; i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | uint64(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
 // activity collects the active session ids of one phase-2 query.
 type activity struct {
 	bits []uint64
-	ids  map[string]bool
+	ids  map[idKey]bool
 }
 
 func (sc *scan) newActivity() *activity {
-	return &activity{bits: make([]uint64, (len(sc.sessions)+63)/64), ids: map[string]bool{}}
+	return &activity{bits: make([]uint64, (len(sc.sessions)+63)/64), ids: map[idKey]bool{}}
 }
 
 func (a *activity) mark(sid sql.NullString, i int32) {
@@ -448,7 +545,7 @@ func (a *activity) mark(sid sql.NullString, i int32) {
 	case i >= 0:
 		a.bits[i/64] |= 1 << (i % 64)
 	case sid.Valid:
-		a.ids[sid.String] = true
+		a.ids[makeKey(sid.String)] = true
 	}
 }
 
@@ -464,8 +561,7 @@ func (sc *scan) mergeActivity(day int, a *activity) {
 }
 
 func (sc *scan) readGen(rows *sql.Rows, day int) (func(), error) {
-	day0 := sc.days[day].name
-	counts := map[fact]int64{}
+	counts := tallies{}
 	act := sc.newActivity()
 	blockedGen := map[string]string{}
 	for rows.Next() {
@@ -476,17 +572,17 @@ func (sc *scan) readGen(rows *sql.Rows, day int) (func(), error) {
 		}
 		d, i := sc.sessionOf(sid)
 		act.mark(sid, i)
-		d.backend = orUnknown(used.String)
-		addFact(counts, day0, factGenerated, d, "", 0, 1)
-		if gid.Valid && sc.unmodified[gid.String] {
-			addFact(counts, day0, factUnmodified, d, "", 0, 1)
+		backend := orUnknown(used.String)
+		counts.add(factGenerated, d, backend, "", 0)
+		if gid.Valid && sc.unmodified[makeKey(gid.String)] {
+			counts.add(factUnmodified, d, backend, "", 0)
 		}
 		if ms.Valid {
 			extra := ""
 			if model.Valid {
 				extra = "model_name=" + model.String
 			}
-			addFact(counts, day0, distInference, d, extra, ms.Int64, 1)
+			counts.add(distInference, d, backend, extra, ms.Int64)
 		}
 		if gid.Valid && used.Valid && sc.blocked[gid.String] {
 			if cur, ok := blockedGen[gid.String]; !ok || used.String > cur {
@@ -495,7 +591,7 @@ func (sc *scan) readGen(rows *sql.Rows, day int) (func(), error) {
 		}
 	}
 	return func() {
-		sc.mergeCounts(counts)
+		sc.mergeTallies(day, counts)
 		sc.mergeActivity(day, act)
 		for g, u := range blockedGen {
 			if cur, ok := sc.blockedGen[g]; !ok || u > cur {
@@ -506,8 +602,7 @@ func (sc *scan) readGen(rows *sql.Rows, day int) (func(), error) {
 }
 
 func (sc *scan) readEnds(rows *sql.Rows, day int) (func(), error) {
-	day0 := sc.days[day].name
-	counts := map[fact]int64{}
+	counts := tallies{}
 	act := sc.newActivity()
 	for rows.Next() {
 		var sid sql.NullString
@@ -518,24 +613,23 @@ func (sc *scan) readEnds(rows *sql.Rows, day int) (func(), error) {
 		d, i := sc.sessionOf(sid)
 		act.mark(sid, i)
 		if retries.Int64 > 0 {
-			addFact(counts, day0, factRetried, d, "", 0, 1)
+			counts.add(factRetried, d, "", "", 0)
 		}
 		if executed.Int64 > 0 {
-			addFact(counts, day0, factExecuted, d, "", 0, 1)
+			counts.add(factExecuted, d, "", "", 0)
 		}
 		if ttfc.Valid {
-			addFact(counts, day0, distTTFC, d, "", ttfc.Int64, 1)
+			counts.add(distTTFC, d, "", "", ttfc.Int64)
 		}
 	}
 	return func() {
-		sc.mergeCounts(counts)
+		sc.mergeTallies(day, counts)
 		sc.mergeActivity(day, act)
 	}, nil
 }
 
 func (sc *scan) readErrs(rows *sql.Rows, day int) (func(), error) {
-	day0 := sc.days[day].name
-	counts := map[fact]int64{}
+	counts := tallies{}
 	act := sc.newActivity()
 	for rows.Next() {
 		var sid, backend, category, component sql.NullString
@@ -548,16 +642,17 @@ func (sc *scan) readErrs(rows *sql.Rows, day int) (func(), error) {
 		if category.Valid {
 			extra = "category=" + category.String
 		}
-		addFact(counts, day0, factErrors, d, extra, 0, 1)
+		counts.add(factErrors, d, "", extra, 0)
 		if component.Valid && component.String == "inference" {
+			b := ""
 			if backend.Valid {
-				d.backend = orUnknown(backend.String)
+				b = orUnknown(backend.String)
 			}
-			addFact(counts, day0, factInferenceErrs, d, "", 0, 1)
+			counts.add(factInferenceErrs, d, b, "", 0)
 		}
 	}
 	return func() {
-		sc.mergeCounts(counts)
+		sc.mergeTallies(day, counts)
 		sc.mergeActivity(day, act)
 	}, nil
 }
@@ -566,20 +661,26 @@ func (sc *scan) readErrs(rows *sql.Rows, day int) (func(), error) {
 // blocks and the active ids.
 func (sc *scan) finish() []fact {
 	counts := sc.counts
+	bitsOf := func(day int) []uint64 {
+		if sc.activeBits[day] == nil {
+			sc.activeBits[day] = make([]uint64, (len(sc.sessions)+63)/64)
+		}
+		return sc.activeBits[day]
+	}
 	for day, ids := range sc.starts {
-		for _, sid := range ids {
-			d, i := sc.sessionOf(sql.NullString{String: sid, Valid: true})
-			addFact(counts, sc.days[day].name, factSessions, d, "", 0, 1)
-			if i >= 0 {
-				if sc.activeBits[day] == nil {
-					sc.activeBits[day] = make([]uint64, (len(sc.sessions)+63)/64)
-				}
-				sc.activeBits[day][i/64] |= 1 << (i % 64)
-			}
+		sessions := map[*dims]int64{}
+		active := bitsOf(day)
+		for _, i := range ids {
+			sessions[sc.dims[i]]++
+			active[i/64] |= 1 << (i % 64)
+		}
+		for d, n := range sessions {
+			addFact(counts, sc.days[day].name, factSessions, *d, "", 0, n)
 		}
 	}
 	for _, b := range sc.blocks {
-		d, _ := sc.sessionOf(b.sid)
+		dp, _ := sc.sessionOf(b.sid)
+		d := *dp
 		if used, ok := sc.blockedGen[b.gid.String]; ok && b.gid.Valid {
 			d.backend = orUnknown(used)
 		}
@@ -589,24 +690,34 @@ func (sc *scan) finish() []fact {
 		}
 	}
 	for day := range sc.days {
-		active := sc.activeBits[day]
+		active := bitsOf(day)
+		var others map[idKey]bool
 		if sc.activeIDs != nil {
-			for sid := range sc.activeIDs[day] {
-				if d, i := sc.sessionOf(sql.NullString{String: sid, Valid: true}); i >= 0 {
-					if active == nil {
-						active = make([]uint64, (len(sc.sessions)+63)/64)
-					}
+			others = sc.activeIDs[day]
+		}
+		if sc.activeList != nil {
+			for _, k := range sc.activeList[day] {
+				if i, ok := sc.sess[k]; ok {
 					active[i/64] |= 1 << (i % 64)
 				} else {
-					addFact(counts, sc.days[day].name, factActiveIDs, d, "", 0, 1)
+					if others == nil {
+						others = map[idKey]bool{}
+					}
+					others[k] = true
 				}
 			}
 		}
+		if n := int64(len(others)); n > 0 {
+			addFact(counts, sc.days[day].name, factActiveIDs, *noSession, "", 0, n)
+		}
+		perDims := map[*dims]int64{}
 		for w, word := range active {
 			for ; word != 0; word &= word - 1 {
-				i := w*64 + bits.TrailingZeros64(word)
-				addFact(counts, sc.days[day].name, factActiveIDs, sc.dims[i], "", 0, 1)
+				perDims[sc.dims[w*64+bits.TrailingZeros64(word)]]++
 			}
+		}
+		for d, n := range perDims {
+			addFact(counts, sc.days[day].name, factActiveIDs, *d, "", 0, n)
 		}
 	}
 	out := make([]fact, 0, len(counts))

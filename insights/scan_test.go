@@ -55,7 +55,11 @@ func variedEvents(n int, seed uint64) []store.Event {
 			t0 = time.Date(2026, 11, 9+r.IntN(14), 23, 59, 58, 0, time.UTC)
 		}
 		ts := func() time.Time { return t0.Add(time.Duration(r.IntN(5000)) * time.Millisecond) }
-		sid := []schema.Attr{{Key: schema.KeySessionID, Value: schema.String(fmt.Sprintf("%016x", i%(n-n/10)))}}
+		id := fmt.Sprintf("%016x", i%(n-n/10))
+		if i%7 == 0 {
+			id = fmt.Sprintf("S%d", i%(n-n/10)) // not in the canonical form
+		}
+		sid := []schema.Attr{{Key: schema.KeySessionID, Value: schema.String(id)}}
 		if r.IntN(20) == 0 {
 			sid = nil // a stray
 		}
@@ -75,6 +79,9 @@ func variedEvents(n int, seed uint64) []store.Event {
 		}
 		for range r.IntN(4) {
 			gid := fmt.Sprintf("00000000-0000-4000-8000-%012d", len(gids))
+			if len(gids)%9 == 0 {
+				gid = fmt.Sprintf("G%d", len(gids))
+			}
 			gids = append(gids, gid)
 			g := []schema.Attr{{Key: schema.KeyGenerationID, Value: schema.String(gid)}}
 			if r.IntN(10) == 0 {
@@ -170,5 +177,31 @@ func TestScanFactsEqualTheFactsSQL(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestEveryIDHasItsOwnKey(t *testing.T) {
+	ids := []string{
+		"0123456789abcdef", "0123456789ABCDEF", "0123456789abcdeg", "0123456789abcde",
+		"00000000-0000-0000-0123-456789abcdef", "00000000-0000-4000-8000-000000000001",
+		"00000000-0000-4000-8000-00000000000A", "00000000000040008000000000000001x",
+		"00000000-0000-4000-8000+000000000001", "", "S1",
+	}
+	seen := map[idKey]string{}
+	for _, id := range ids {
+		k := makeKey(id)
+		if other, ok := seen[k]; ok {
+			t.Errorf("%q and %q have one key %+v", id, other, k)
+		}
+		seen[k] = id
+		if makeKey(id) != k {
+			t.Errorf("%q has two keys", id)
+		}
+	}
+	if k := makeKey("0123456789abcdef"); k.kind != 1 || k.lo != 0x0123456789abcdef {
+		t.Errorf("a session id's key is %+v", k)
+	}
+	if k := makeKey("00000000-0000-4000-8000-000000000001"); k.kind != 2 || k.hi != 0x4000 || k.lo != 0x8000000000000001 {
+		t.Errorf("a UUID's key is %+v", k)
 	}
 }
