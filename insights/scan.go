@@ -137,7 +137,8 @@ type scan struct {
 	s    *store.Store
 	days []scanDay
 
-	mu sync.Mutex
+	mu  sync.Mutex
+	ids ids
 	// Phase 1: sess maps each session id to its index in sessions;
 	// starts are the session ids of each day's session.start, in order.
 	sess       map[idKey]int32
@@ -296,6 +297,16 @@ func (sc *scan) readStarts(rows *sql.Rows, day int) (func(), error) {
 	var starts []start
 	features := map[feature]int64{}
 	var noSid int64
+	// The few values of the dimensions, once each: not a string per
+	// session for the garbage collector to mark.
+	values := map[string]string{}
+	intern := func(v *sql.NullString) {
+		if w, ok := values[v.String]; ok {
+			v.String = w
+		} else {
+			values[v.String] = v.String
+		}
+	}
 	for rows.Next() {
 		var sid, safety, format sql.NullString
 		var first, fallback sql.NullBool
@@ -304,12 +315,16 @@ func (sc *scan) readStarts(rows *sql.Rows, day int) (func(), error) {
 			return nil, err
 		}
 		sd.first = first.Valid && first.Bool
+		intern(&sd.primary)
+		intern(&sd.os)
+		intern(&sd.arch)
+		intern(&sd.shell)
 		features[feature{sd.primary.String, safety.String, format.String, fallback.Valid && fallback.Bool}]++
 		if !sid.Valid {
 			noSid++ // no session: it joins none
 			continue
 		}
-		starts = append(starts, start{makeKey(sid.String), sd})
+		starts = append(starts, start{sc.ids.key(sid.String), sd})
 	}
 	return func() {
 		for f, n := range features {
@@ -361,10 +376,10 @@ func (sc *scan) readExec(rows *sql.Rows, day int) (func(), error) {
 		}
 		features[feature{mode.String, modified.Valid && modified.Bool}]++
 		if gid.Valid && modified.Valid && !modified.Bool {
-			unmodified = append(unmodified, makeKey(gid.String))
+			unmodified = append(unmodified, sc.ids.key(gid.String))
 		}
 		if sid.Valid {
-			active = append(active, makeKey(sid.String))
+			active = append(active, sc.ids.key(sid.String))
 		}
 	}
 	return func() {
@@ -398,7 +413,7 @@ func (sc *scan) readExecAfter(rows *sql.Rows, _ int) (func(), error) {
 		if err := rows.Scan(&gid); err != nil {
 			return nil, err
 		}
-		unmodified = append(unmodified, makeKey(gid))
+		unmodified = append(unmodified, sc.ids.key(gid))
 	}
 	return func() {
 		for _, g := range unmodified {
@@ -417,7 +432,7 @@ func (sc *scan) readSafety(rows *sql.Rows, day int) (func(), error) {
 			return nil, err
 		}
 		if sid.Valid {
-			active = append(active, makeKey(sid.String))
+			active = append(active, sc.ids.key(sid.String))
 		}
 		if !action.Valid || action.String != "blocked" {
 			continue
@@ -471,32 +486,63 @@ func (sc *scan) resolveSessions() {
 // sessionOf is the dimensions of a session id, and its index (-1 for
 // none).
 func (sc *scan) sessionOf(sid sql.NullString) (*dims, int32) {
+	d, i, _ := sc.session(sid)
+	return d, i
+}
+
+// session is sessionOf, and the id's key.
+func (sc *scan) session(sid sql.NullString) (*dims, int32, idKey) {
 	if !sid.Valid {
-		return noSession, -1
+		return noSession, -1, idKey{}
 	}
-	i, ok := sc.sess[makeKey(sid.String)]
+	k := sc.ids.key(sid.String)
+	i, ok := sc.sess[k]
 	if !ok {
-		return noSession, -1
+		return noSession, -1, k
 	}
-	return sc.dims[i], i
+	return sc.dims[i], i, k
 }
 
 // idKey is a session or generation id as a map key: packed into hi and
 // lo when it is in the canonical form ids have (16 lowercase hex digits,
-// or a UUID's 32 with their dashes), which hashes and compares faster
-// than text and keeps the maps of millions of ids small; any other id is
-// its text. Every id has one key and no two ids the same.
+// or a UUID's 32 with their dashes), else numbered by ids (kind 0). Every
+// id has one key and no two ids the same. Without pointers, the maps of
+// millions of ids hash and compare fast, and the garbage collector skips
+// them.
 type idKey struct {
-	kind   uint8 // 0: text, 1: 16 hex digits, 2: UUID
+	kind   uint8 // 0: numbered, 1: 16 hex digits, 2: UUID
 	hi, lo uint64
-	text   string
 }
 
-func makeKey(s string) idKey {
+// ids numbers the ids not in canonical form, for idKey.
+type ids struct {
+	mu sync.Mutex
+	n  map[string]uint64
+}
+
+func (x *ids) key(s string) idKey {
+	if k, ok := packedKey(s); ok {
+		return k
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.n == nil {
+		x.n = map[string]uint64{}
+	}
+	n, ok := x.n[s]
+	if !ok {
+		n = uint64(len(x.n))
+		x.n[s] = n
+	}
+	return idKey{lo: n}
+}
+
+// packedKey is the key of an id in canonical form.
+func packedKey(s string) (idKey, bool) {
 	switch len(s) {
 	case 16:
 		if v, ok := hexDigits(s, 0, 16); ok {
-			return idKey{kind: 1, lo: v}
+			return idKey{kind: 1, lo: v}, true
 		}
 	case 36:
 		if s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
@@ -506,11 +552,11 @@ func makeKey(s string) idKey {
 			d, ok4 := hexDigits(s, 19, 23)
 			e, ok5 := hexDigits(s, 24, 36)
 			if ok1 && ok2 && ok3 && ok4 && ok5 {
-				return idKey{kind: 2, hi: a<<32 | b<<16 | c, lo: d<<48 | e}
+				return idKey{kind: 2, hi: a<<32 | b<<16 | c, lo: d<<48 | e}, true
 			}
 		}
 	}
-	return idKey{text: s}
+	return idKey{}, false
 }
 
 // hexDigits reads s[from:to] as lowercase hex digits (at most 16).
@@ -540,12 +586,13 @@ func (sc *scan) newActivity() *activity {
 	return &activity{bits: make([]uint64, (len(sc.sessions)+63)/64), ids: map[idKey]bool{}}
 }
 
-func (a *activity) mark(sid sql.NullString, i int32) {
+// mark marks an event's session active: i is its index, k its key.
+func (a *activity) mark(sid sql.NullString, i int32, k idKey) {
 	switch {
 	case i >= 0:
 		a.bits[i/64] |= 1 << (i % 64)
 	case sid.Valid:
-		a.ids[makeKey(sid.String)] = true
+		a.ids[k] = true
 	}
 }
 
@@ -570,11 +617,11 @@ func (sc *scan) readGen(rows *sql.Rows, day int) (func(), error) {
 		if err := rows.Scan(&sid, &gid, &used, &ms, &model); err != nil {
 			return nil, err
 		}
-		d, i := sc.sessionOf(sid)
-		act.mark(sid, i)
+		d, i, k := sc.session(sid)
+		act.mark(sid, i, k)
 		backend := orUnknown(used.String)
 		counts.add(factGenerated, d, backend, "", 0)
-		if gid.Valid && sc.unmodified[makeKey(gid.String)] {
+		if gid.Valid && sc.unmodified[sc.ids.key(gid.String)] {
 			counts.add(factUnmodified, d, backend, "", 0)
 		}
 		if ms.Valid {
@@ -610,8 +657,8 @@ func (sc *scan) readEnds(rows *sql.Rows, day int) (func(), error) {
 		if err := rows.Scan(&sid, &ttfc, &retries, &executed); err != nil {
 			return nil, err
 		}
-		d, i := sc.sessionOf(sid)
-		act.mark(sid, i)
+		d, i, k := sc.session(sid)
+		act.mark(sid, i, k)
 		if retries.Int64 > 0 {
 			counts.add(factRetried, d, "", "", 0)
 		}
@@ -636,8 +683,8 @@ func (sc *scan) readErrs(rows *sql.Rows, day int) (func(), error) {
 		if err := rows.Scan(&sid, &backend, &category, &component); err != nil {
 			return nil, err
 		}
-		d, i := sc.sessionOf(sid)
-		act.mark(sid, i)
+		d, i, k := sc.session(sid)
+		act.mark(sid, i, k)
 		extra := ""
 		if category.Valid {
 			extra = "category=" + category.String

@@ -181,27 +181,28 @@ func TestScanFactsEqualTheFactsSQL(t *testing.T) {
 }
 
 func TestEveryIDHasItsOwnKey(t *testing.T) {
-	ids := []string{
+	list := []string{
 		"0123456789abcdef", "0123456789ABCDEF", "0123456789abcdeg", "0123456789abcde",
 		"00000000-0000-0000-0123-456789abcdef", "00000000-0000-4000-8000-000000000001",
 		"00000000-0000-4000-8000-00000000000A", "00000000000040008000000000000001x",
 		"00000000-0000-4000-8000+000000000001", "", "S1",
 	}
+	var x ids
 	seen := map[idKey]string{}
-	for _, id := range ids {
-		k := makeKey(id)
+	for _, id := range list {
+		k := x.key(id)
 		if other, ok := seen[k]; ok {
 			t.Errorf("%q and %q have one key %+v", id, other, k)
 		}
 		seen[k] = id
-		if makeKey(id) != k {
+		if x.key(id) != k {
 			t.Errorf("%q has two keys", id)
 		}
 	}
-	if k := makeKey("0123456789abcdef"); k.kind != 1 || k.lo != 0x0123456789abcdef {
+	if k := x.key("0123456789abcdef"); k.kind != 1 || k.lo != 0x0123456789abcdef {
 		t.Errorf("a session id's key is %+v", k)
 	}
-	if k := makeKey("00000000-0000-4000-8000-000000000001"); k.kind != 2 || k.hi != 0x4000 || k.lo != 0x8000000000000001 {
+	if k := x.key("00000000-0000-4000-8000-000000000001"); k.kind != 2 || k.hi != 0x4000 || k.lo != 0x8000000000000001 {
 		t.Errorf("a UUID's key is %+v", k)
 	}
 }
