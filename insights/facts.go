@@ -52,8 +52,10 @@ const (
 // factsTemplate is the one SQL over raw events, for both databases. {1}
 // and {2} bound event_time to the window [from, to); every event field it
 // reads is an @alias of factFields, read from the events table aliased e
-// (render). It is shaped for stores of millions of events, where its cost
-// is a join and a sort per event: it reads each event type as a range of
+// (render). The Grafana panels run it (sqlgen.go); the review computes
+// its facts by scanFacts, and TestScanFactsEqualTheFactsSQL holds the two
+// equal. It is shaped for stores of millions of events, where its cost is
+// a join and a sort per event: it reads each event type as a range of
 // the index on (event_type, event_time), joins each event to its session
 // once, and groups the events of each type on every column that its facts
 // read (the "atoms"), so that each fact sums a few atoms instead of
