@@ -10,7 +10,12 @@
 // SQL over raw events). That SQL reads the store's typed columns (one per
 // schema field, named by store.ColumnName) and is written once for both
 // databases: what differs between them is in store.Dialect and
-// dialect.go. The facts of one UTC day become that day's metric
+// dialect.go. The Grafana panels run that SQL; the review computes the
+// same facts by scanFacts (scan.go), which reads each event of the window
+// once, a day and an event type per query, several at once, and
+// aggregates in Go: on millions of events, SQLite's joins and sorts cost
+// minutes where the read costs seconds. TestScanFactsEqualTheFactsSQL
+// holds the two to the same facts. The facts of one UTC day become that day's metric
 // rows (Row: day, metric, segment, value, numerator, denominator); the rows
 // of the days of a window are summed into a Report. A day is read either
 // from raw events or, once Rollup has passed it, from the daily_metrics
@@ -19,8 +24,8 @@
 // Every day up to the last rolled-up one is read from daily_metrics (one
 // without rows there had no events when Rollup passed it), and raw events
 // only after it: a review of rolled-up weeks reads a few hundred rows,
-// where one over raw events reads every event of both weeks, a join and a
-// sort each (BenchmarkWeekly).
+// where one over raw events reads every event of both weeks
+// (BenchmarkWeekly).
 //
 // # Definitions
 //

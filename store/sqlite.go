@@ -76,7 +76,7 @@ func openSQLite(ctx context.Context, o Options) (backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(1)
+	db.SetMaxOpenConns(sqliteConns(o))
 	s := &sqliteStore{path: path, maxBytes: o.MaxBytes, dbh: db, retention: o.Retention}
 	if err := s.setUp(ctx, o); err != nil {
 		db.Close()
@@ -137,6 +137,17 @@ func (c *checkpointer) close() error {
 	close(c.wake)
 	<-c.done
 	return c.db.Close()
+}
+
+// sqliteConns is how many connections a store opens: one for the
+// collector, whose single writer is SQLite's fastest shape; a few for a
+// reader (MustExist, caro-insights), whose queries WAL lets run side by
+// side.
+func sqliteConns(o Options) int {
+	if o.MustExist {
+		return 4
+	}
+	return 1
 }
 
 // setUp brings the file to this package's table: a new file gets it, a
