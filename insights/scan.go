@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"caro.sh/telemetry/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // scanFacts computes the facts of factsTemplate, the same rows, from one
@@ -45,28 +46,33 @@ func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact,
 	}
 	sc := &scan{s: s, days: days, sess: map[idKey]int32{}, unmodified: map[idKey]bool{},
 		blockedGen: map[string]string{}, counts: map[fact]int64{}}
-	// Phase 1.
-	tasks := []scanTask{{query: scanExecAfterSQL, args: []any{d.TimeArg(to)}, read: sc.readExecAfter}}
-	for i := range days {
-		tasks = append(tasks,
-			scanTask{day: i, query: scanStartsSQL, read: sc.readStarts},
-			scanTask{day: i, query: scanExecSQL, read: sc.readExec},
-			scanTask{day: i, query: scanSafetySQL, read: sc.readSafety})
+	// Phase 1 gives each session its dimensions, and finds the unmodified
+	// generations and the blocks; phase 2 reads the events that need them.
+	phases := []struct {
+		once, daily []scanTask
+		then        func()
+	}{
+		{once: []scanTask{{query: scanExecAfterSQL, args: []any{d.TimeArg(to)}, read: sc.readExecAfter}},
+			daily: []scanTask{{query: scanStartsSQL, read: sc.readStarts}, {query: scanExecSQL, read: sc.readExec},
+				{query: scanSafetySQL, read: sc.readSafety}},
+			then: sc.resolveSessions},
+		{daily: []scanTask{{query: scanGenSQL, read: sc.readGen}, {query: scanEndsSQL, read: sc.readEnds},
+			{query: scanErrsSQL, read: sc.readErrs}}},
 	}
-	if err := sc.run(ctx, tasks); err != nil {
-		return nil, err
-	}
-	sc.resolveSessions()
-	// Phase 2.
-	tasks = tasks[:0]
-	for i := range days {
-		tasks = append(tasks,
-			scanTask{day: i, query: scanGenSQL, read: sc.readGen},
-			scanTask{day: i, query: scanEndsSQL, read: sc.readEnds},
-			scanTask{day: i, query: scanErrsSQL, read: sc.readErrs})
-	}
-	if err := sc.run(ctx, tasks); err != nil {
-		return nil, err
+	for _, ph := range phases {
+		tasks := ph.once
+		for i := range days {
+			for _, t := range ph.daily {
+				t.day = i
+				tasks = append(tasks, t)
+			}
+		}
+		if err := sc.run(ctx, tasks); err != nil {
+			return nil, err
+		}
+		if ph.then != nil {
+			ph.then()
+		}
 	}
 	return sc.finish(), nil
 }
@@ -172,41 +178,18 @@ type block struct {
 
 // run runs tasks on up to scanReaders connections.
 func (sc *scan) run(ctx context.Context, tasks []scanTask) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	next := make(chan scanTask)
-	errs := make(chan error, scanReaders)
-	var wg sync.WaitGroup
-	for range scanReaders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range next {
-				if err := sc.runTask(ctx, t); err != nil {
-					errs <- err
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-	go func() {
-		defer close(next)
-		for _, t := range tasks {
-			select {
-			case next <- t:
-			case <-ctx.Done():
-				return
-			}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(scanReaders)
+	for _, t := range tasks {
+		if gctx.Err() != nil {
+			break // a task failed: the rest would only fail too
 		}
-	}()
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return ctx.Err()
+		g.Go(func() error { return sc.runTask(gctx, t) })
 	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 func (sc *scan) runTask(ctx context.Context, t scanTask) error {

@@ -53,7 +53,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -62,6 +61,7 @@ import (
 	"caro.sh/telemetry/sdk"
 	"caro.sh/telemetry/store"
 	"caro.sh/telemetry/upload"
+	"golang.org/x/sync/errgroup"
 )
 
 // Params are the fleet's known parameters.
@@ -149,45 +149,24 @@ func Run(ctx context.Context, p Params, dir string, sink Sink, workers int) (Res
 	if sink.Endpoint == "" && sink.Store == nil {
 		return res, errors.New("fleet: no endpoint and no store")
 	}
-	workers = max(workers, 1)
 	var sessions, events atomic.Int64
-	users := make(chan int)
-	errs := make(chan error, workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for u := range users {
-				s, e, err := runUser(ctx, p, u, dir, sink)
-				sessions.Add(int64(s))
-				events.Add(int64(e))
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	var err error
-feed:
+	// The first user that fails stops the others.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(workers, 1))
 	for u := range p.Users {
-		select {
-		case users <- u:
-		case err = <-errs:
-			break feed
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			s, e, err := runUser(gctx, p, u, dir, sink)
+			sessions.Add(int64(s))
+			events.Add(int64(e))
+			return err
+		})
 	}
-	close(users)
-	wg.Wait()
+	err := g.Wait()
 	if err == nil {
-		select {
-		case err = <-errs:
-		default:
-		}
+		err = ctx.Err()
 	}
 	return Result{Users: p.Users, Sessions: int(sessions.Load()), Events: int(events.Load())}, err
 }
