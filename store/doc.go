@@ -37,8 +37,11 @@
 // (segment files <path>.ingest-N, one event.AppendLine line per event) in
 // one write(2) and answers each: an accepted event survives the process
 // being killed, as a commit with synchronous=NORMAL does. An applier
-// commits what the journal holds into the table, up to MaxBatchEvents per
-// transaction, and removes the segments it applied; a checkpointer copies
+// lets accepted events gather (up to half a second, or MaxBatchEvents of
+// them, or until a caller waits for the table: Flush, Append), commits
+// them into the table in one transaction, and removes the segments it
+// applied; readers in other processes see an event that much later at
+// most (Unapplied tells them what is still on its way). A checkpointer copies
 // the WAL into the file on its own connection. Open replays the segments
 // a killed process left (their events already stored are duplicates), and
 // a lock file (<path>.lock) refuses a second writer process. Why: SQLite

@@ -90,7 +90,7 @@ type Options struct {
 // DefaultMaxBatchEvents bounds one group commit: large enough to share a
 // commit between a few dozen concurrent requests, small enough that one
 // transaction stays short.
-const DefaultMaxBatchEvents = 10000
+const DefaultMaxBatchEvents = 20000
 
 // maxPendingEvents bounds the events a SQLite store holds accepted but not
 // yet in the table (in memory, besides the journal): past it, Accept waits
@@ -146,6 +146,8 @@ type Store struct {
 	room      *sync.Cond // signalled when applied events leave pending
 	pending   []*request // journaled, not yet applied, in journal order
 	pendingN  int        // their events, and those of the apply under way
+	queued    int        // the events of pending alone
+	urgent    int        // callers waiting for the table (Flush, Append)
 	failure   error      // the last apply's error, until one succeeds
 	written   uint64     // requests journaled
 	applied   uint64     // requests applied (in order)
@@ -163,6 +165,7 @@ type request struct {
 	res     Result
 	seq     uint64     // its place in the journal
 	segment uint64     // the journal segment that holds it
+	at      time.Time  // when it was journaled
 	done    chan error // durable: journaled, or committed
 	// applied is closed once the events are in the table (or will not
 	// be: err says why).
@@ -332,6 +335,17 @@ func (s *Store) Append(ctx context.Context, evs []Event) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if s.j != nil {
+		// Waited for: applied now, not after applyGather.
+		s.mu.Lock()
+		s.urgent++
+		s.mu.Unlock()
+		defer func() { s.mu.Lock(); s.urgent--; s.mu.Unlock() }()
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
 	select {
 	case <-r.applied:
 		return r.res, r.err
@@ -383,6 +397,12 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	target := s.written
+	s.urgent++
+	defer func() { s.mu.Lock(); s.urgent--; s.mu.Unlock() }()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 	for s.applied < target {
 		if s.failure != nil {
 			err := s.failure
@@ -552,13 +572,15 @@ func (s *Store) journalBatch(batch []*request) error {
 			return err
 		}
 	}
+	now := time.Now()
 	for _, r := range batch {
 		s.written++
-		r.seq, r.segment = s.written, s.j.seq
+		r.seq, r.segment, r.at = s.written, s.j.seq, now
 		r.line = nil // written: memory for the next requests
 	}
 	s.pending = append(s.pending, batch...)
 	s.pendingN += n
+	s.queued += n
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -591,6 +613,17 @@ func (s *Store) applier() {
 			stopping = true
 		}
 		for {
+			if !stopping {
+				if wait := s.gatherWait(); wait > 0 {
+					select {
+					case <-time.After(wait):
+					case <-s.wake:
+					case <-s.applyStop:
+						stopping = true
+					}
+					continue
+				}
+			}
 			done, gone := s.applyPending()
 			if done || gone {
 				break
@@ -608,6 +641,26 @@ func (s *Store) applier() {
 			return
 		}
 	}
+}
+
+// applyGather is how long the applier lets accepted events gather before
+// it commits them, unless MaxBatchEvents of them are waiting or a caller
+// waits for the table (Flush, Append). A commit writes every index page
+// its rows touched, and uids and times arrive in no order, so that a
+// commit of a few hundred events writes a page or two per event; one of
+// thousands shares each page between many. Readers in other processes
+// see an event this much later at most; nothing waits for it but them.
+const applyGather = 500 * time.Millisecond
+
+// gatherWait is how long the applier should still let events gather (0:
+// apply now).
+func (s *Store) gatherWait() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.pending) == 0 || s.queued >= s.opts.MaxBatchEvents || s.urgent > 0 || s.failure != nil {
+		return 0
+	}
+	return max(0, applyGather-time.Since(s.pending[0].at))
 }
 
 // applyPending applies everything pending, rotating the journal so that
@@ -630,6 +683,7 @@ func (s *Store) applyPending() (done, gone bool) {
 		}
 		reqs := s.pending[:k:k]
 		s.pending = s.pending[k:]
+		s.queued -= n
 		// The journal goes on in a new segment, so that the segments
 		// before the first request still pending hold applied requests
 		// only. If it cannot, the segment stays (replayed after a crash,
@@ -660,6 +714,7 @@ func (s *Store) applyPending() (done, gone bool) {
 				return false, true
 			}
 			s.pending = append(reqs, s.pending...)
+			s.queued += n
 			s.room.Broadcast()
 			s.mu.Unlock()
 			return false, false
