@@ -256,15 +256,13 @@ func TestUnappliedTellsAReaderWhatTheWriterHasNotAppliedYet(t *testing.T) {
 	if _, err := s.Accept(ctx, killBatch(1)); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := Unapplied(path); err != nil || n == 0 {
-		t.Fatalf("Unapplied with the applier held = %d, %v; want the batch's bytes", n, err)
+	if n, err := WaitApplied(ctx, path, 50*time.Millisecond); err != nil || n == 0 {
+		t.Fatalf("WaitApplied with the applier held = %d, %v; want the batch's bytes", n, err)
 	}
 	close(hold)
-	if err := s.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := Unapplied(path); err != nil || n != 0 {
-		t.Fatalf("Unapplied once applied = %d, %v; want 0", n, err)
+	// Not flushed: the applier gets to it by itself, after applyGather.
+	if n, err := WaitApplied(ctx, path, 10*time.Second); err != nil || n != 0 {
+		t.Fatalf("WaitApplied once the applier runs = %d, %v; want 0", n, err)
 	}
 	if got := len(storedUIDs(t, path)); got != 10 {
 		t.Fatalf("%d events stored, want 10", got)

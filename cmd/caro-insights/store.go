@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -67,12 +68,29 @@ func openStore(ctx context.Context, where string) (*store.Store, error) {
 		return nil, err
 	}
 	opts.MustExist = true
+	if opts.Path != "" {
+		// A running collector acknowledges events before they reach its
+		// table (its journal): read them too.
+		n, err := store.WaitApplied(ctx, opts.Path, appliedWait)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		if n > 0 {
+			fmt.Fprintf(os.Stderr, "caro-insights: %s.ingest-* holds %d bytes of events the collector acknowledged and "+
+				"has not stored yet: they are not in these figures, and reach the store when otelcol-caro runs again\n",
+				opts.Path, n)
+		}
+	}
 	s, err := store.Open(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return s, nil
 }
+
+// appliedWait bounds how long a reader waits for a collector to put what
+// it acknowledged into its table: it does within a second while it runs.
+var appliedWait = 3 * time.Second
 
 // createStore opens the store of --store, creating it if needed, with the
 // clock now (the simulator's end).

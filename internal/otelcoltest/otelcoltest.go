@@ -286,17 +286,8 @@ func Events(t testing.TB, path string) []store.Event {
 	t.Helper()
 	ctx := context.Background()
 	// What the collector acknowledged reaches its table a moment later.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		n, err := store.Unapplied(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the collector's journal still holds %d bytes not applied to %s", n, path)
-		}
+	if n, err := store.WaitApplied(ctx, path, 10*time.Second); err != nil || n > 0 {
+		t.Fatalf("the collector's journal still holds %d bytes not applied to %s: %v", n, path, err)
 	}
 	st, err := store.Open(ctx, store.Options{Path: path, MustExist: true})
 	if err != nil {
