@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -206,25 +205,6 @@ func Unapplied(path string) (int64, error) {
 		n += fi.Size()
 	}
 	return n, nil
-}
-
-// WaitApplied waits, up to timeout, until the journal of the SQLite store
-// at path holds nothing its table does not (Unapplied is 0), and returns
-// what it still holds then: a running collector applies within a second;
-// a stopped one's journal waits for its next start.
-func WaitApplied(ctx context.Context, path string, timeout time.Duration) (int64, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		n, err := Unapplied(path)
-		if err != nil || n == 0 || !time.Now().Before(deadline) {
-			return n, err
-		}
-		select {
-		case <-time.After(5 * time.Millisecond):
-		case <-ctx.Done():
-			return n, ctx.Err()
-		}
-	}
 }
 
 // replayed is what reading a journal segment found.

@@ -422,6 +422,25 @@ func (s *Store) Flush(ctx context.Context) error {
 	return nil
 }
 
+// WaitApplied waits, up to timeout, until the journal of the SQLite store
+// at path holds nothing its table does not (Unapplied is 0), and returns
+// what it still holds then: a running collector applies within a second;
+// a stopped one's journal waits for its next start.
+func WaitApplied(ctx context.Context, path string, timeout time.Duration) (int64, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		n, err := Unapplied(path)
+		if err != nil || n == 0 || !time.Now().Before(deadline) {
+			return n, err
+		}
+		select {
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+			return n, ctx.Err()
+		}
+	}
+}
+
 // prepareAt turns the request's events into rows received at received,
 // refusing the expired, and (for the journal) their lines.
 func (s *Store) prepareAt(r *request, at time.Time, journal bool) error {

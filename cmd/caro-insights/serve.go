@@ -29,7 +29,7 @@ func newServeCmd() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			s, err := openStore(ctx, where)
+			s, err := openStore(ctx, where, c.ErrOrStderr())
 			if err != nil {
 				return err
 			}

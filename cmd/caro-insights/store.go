@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -32,7 +32,7 @@ func storeCmd(use, short, usage string, run func(c *cobra.Command, s *store.Stor
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			s, err := openStore(c.Context(), where)
+			s, err := openStore(c.Context(), where, c.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -62,7 +62,7 @@ var keyValueDSN = regexp.MustCompile(`^\s*[a-z_]+\s*=`)
 
 // openStore opens the store of --store for reading: one that is not there
 // yet is an error, never a new empty store.
-func openStore(ctx context.Context, where string) (*store.Store, error) {
+func openStore(ctx context.Context, where string, warn io.Writer) (*store.Store, error) {
 	opts, err := storeOptions(where)
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func openStore(ctx context.Context, where string) (*store.Store, error) {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 		if n > 0 {
-			fmt.Fprintf(os.Stderr, "caro-insights: %s.ingest-* holds %d bytes of events the collector acknowledged and "+
+			fmt.Fprintf(warn, "caro-insights: %s.ingest-* holds %d bytes of events the collector acknowledged and "+
 				"has not stored yet: they are not in these figures, and reach the store when otelcol-caro runs again\n",
 				opts.Path, n)
 		}
@@ -90,7 +90,7 @@ func openStore(ctx context.Context, where string) (*store.Store, error) {
 
 // appliedWait bounds how long a reader waits for a collector to put what
 // it acknowledged into its table: it does within a second while it runs.
-var appliedWait = 3 * time.Second
+const appliedWait = 3 * time.Second
 
 // createStore opens the store of --store, creating it if needed, with the
 // clock now (the simulator's end).
