@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -266,5 +267,39 @@ func TestUnappliedTellsAReaderWhatTheWriterHasNotAppliedYet(t *testing.T) {
 	}
 	if got := len(storedUIDs(t, path)); got != 10 {
 		t.Fatalf("%d events stored, want 10", got)
+	}
+}
+
+// TestEveryWaiterIsAnsweredWhenTheStoreIsGone: the store's folder goes
+// while three requests wait in the journal, in three chunks; the first
+// commit finds the file gone, and every waiter hears ErrGone rather than
+// waiting for an apply that will not come.
+func TestEveryWaiterIsAnsweredWhenTheStoreIsGone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	hold := make(chan struct{})
+	s := mustOpen(t, Options{Path: filepath.Join(dir, "caro.db"), MaxBatchEvents: 10, holdApply: hold})
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	errs := make(chan error, 3)
+	for i := range 3 {
+		go func() { _, err := s.Append(ctx, killBatch(i)); errs <- err }()
+	}
+	for {
+		s.mu.Lock()
+		written := s.written
+		s.mu.Unlock()
+		if written == 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	close(hold)
+	for range 3 {
+		if err := <-errs; !errors.Is(err, ErrGone) {
+			t.Fatalf("a waiting Append returned %v, want ErrGone", err)
+		}
 	}
 }

@@ -336,15 +336,7 @@ func (s *Store) Append(ctx context.Context, evs []Event) (Result, error) {
 		return Result{}, err
 	}
 	if s.j != nil {
-		// Waited for: applied now, not after applyGather.
-		s.mu.Lock()
-		s.urgent++
-		s.mu.Unlock()
-		defer func() { s.mu.Lock(); s.urgent--; s.mu.Unlock() }()
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		defer s.urge()()
 	}
 	select {
 	case <-r.applied:
@@ -390,19 +382,32 @@ func (s *Store) submit(ctx context.Context, evs []Event) (*request, error) {
 	}
 }
 
+// urge has the applier apply what is pending now, not after applyGather,
+// until the returned func is called: a caller waits for the table.
+func (s *Store) urge() (done func()) {
+	s.mu.Lock()
+	s.urgent++
+	s.mu.Unlock()
+	s.poke()
+	return func() { s.mu.Lock(); s.urgent--; s.mu.Unlock() }
+}
+
+// poke wakes the applier, without waiting.
+func (s *Store) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Flush waits until every event accepted before the call is in the table.
 func (s *Store) Flush(ctx context.Context) error {
 	if s.j == nil {
 		return nil // PostgreSQL commits before it accepts
 	}
+	defer s.urge()()
 	s.mu.Lock()
 	target := s.written
-	s.urgent++
-	defer func() { s.mu.Lock(); s.urgent--; s.mu.Unlock() }()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
 	for s.applied < target {
 		if s.failure != nil {
 			err := s.failure
@@ -600,10 +605,7 @@ func (s *Store) journalBatch(batch []*request) error {
 	s.pending = append(s.pending, batch...)
 	s.pendingN += n
 	s.queued += n
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.poke()
 	return nil
 }
 
@@ -725,8 +727,10 @@ func (s *Store) applyPending() (done, gone bool) {
 		if err != nil {
 			s.failure = err
 			if errors.Is(err, ErrGone) {
-				// Its journal went with it: nothing to retry.
-				s.pendingN -= n
+				// Its journal went with it: nothing to retry, for these
+				// requests nor for those still pending.
+				reqs = append(reqs, s.pending...)
+				s.pending, s.queued, s.pendingN = nil, 0, 0
 				s.room.Broadcast()
 				s.mu.Unlock()
 				s.answer(reqs, err)
