@@ -6,9 +6,10 @@
 // One row per event, one typed column per schema field (Fields, derived
 // from package schema: a field added there is a column here, added on the
 // next Open), named by ColumnName (platform.os is platform_os), plus the
-// fixed columns uid (log.record.uid, the dedup key), event_type,
-// event_time, received_at, expires_on, exported_at and export_id. No JSON
-// is parsed on the read path: a metric reads columns.
+// fixed columns uid (log.record.uid: with the type and the time, the
+// dedup key), event_type, event_time, received_at, expires_on, exported_at
+// and export_id. No JSON is parsed on the read path: a metric reads
+// columns.
 //
 // # Two backends
 //

@@ -62,7 +62,7 @@ func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) er
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	upd, err := tx.PrepareContext(ctx, "UPDATE events SET exported_at = ?, export_id = ? WHERE uid = ?")
+	upd, err := tx.PrepareContext(ctx, markExportedSQL)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) er
 			return fmt.Errorf("copy event %s: %w", o.uid, err)
 		}
 		if o.transmitted.Valid || o.export.Valid {
-			if _, err := upd.ExecContext(ctx, o.transmitted, o.export, o.uid); err != nil {
+			if _, err := upd.ExecContext(ctx, o.transmitted, o.export, o.ev.Name, args[2], o.uid); err != nil {
 				return fmt.Errorf("copy export mark of %s: %w", o.uid, err)
 			}
 		}
@@ -87,5 +87,55 @@ func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) er
 		}
 	}
 	s.migrated = fmt.Sprintf("migrated %d events to typed columns (%d undecodable rows left out)", len(evs), undecodable)
+	return nil
+}
+
+// migrateUIDKey rebuilds a typed store of version 100, whose uid column
+// was unique on its own (an index that cost every insert a third of the
+// serial path), into today's table, in the caller's transaction: every
+// row keeps its rowid (the order of arrival that Pending reads) and every
+// column its value. Its uids were unique, so none collides on the new key.
+func migrateUIDKey(ctx context.Context, tx *sql.Tx, s *sqliteStore) error {
+	for _, q := range []string{
+		"ALTER TABLE events RENAME TO events_v100",
+		"DROP INDEX IF EXISTS idx_events_type_time",
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	if err := s.create(ctx, tx); err != nil {
+		return err
+	}
+	// The columns both tables have: an older schema's table may lack the
+	// newest fields (added after, as NULL).
+	rows, err := tx.QueryContext(ctx, "SELECT name FROM pragma_table_info('events_v100') "+
+		"WHERE name IN (SELECT name FROM pragma_table_info('events')) ORDER BY cid")
+	if err != nil {
+		return err
+	}
+	cols := []string{"rowid"}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	list := strings.Join(cols, ", ")
+	res, err := tx.ExecContext(ctx, "INSERT INTO events ("+list+") SELECT "+list+" FROM events_v100 ORDER BY rowid")
+	if err != nil {
+		return fmt.Errorf("copy events: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, "DROP TABLE events_v100"); err != nil {
+		return fmt.Errorf("drop the old table: %w", err)
+	}
+	s.migrated = fmt.Sprintf("migrated %d events to the (type, time, uid) key", n)
 	return nil
 }

@@ -2,8 +2,11 @@ package store
 
 import (
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,4 +84,98 @@ func TestAStoreOfTheFirstLayoutMigratesWithEveryEvent(t *testing.T) {
 	if n, _ := s.CountByType(ctx); n[schema.EventSessionStart] != 19 {
 		t.Errorf("counts after reopening %v", n)
 	}
+}
+
+// TestATypedStoreOfVersion100MigratesWithEveryRow opens
+// testdata/server-v2.db, written by the typed store whose uid was unique
+// on its own (user_version 100: the events of server-v1.db, 20 of them
+// marked exported, one session's tombstone): after the migration to the
+// (type, time, uid) key every row is there with its rowid and every
+// column's value, the exported ones stay out of Pending, and a copy of a
+// stored event is a duplicate.
+func TestATypedStoreOfVersion100MigratesWithEveryRow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	data, err := os.ReadFile(filepath.Join("testdata", "server-v2.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, cols := allRows(t, path, "")
+	if len(before) != 115 {
+		t.Fatalf("the testdata file holds %d events, want 115", len(before))
+	}
+	clock := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	s := mustOpen(t, Options{Path: path, Now: func() time.Time { return clock }})
+	if m := s.Migrated(); !strings.Contains(m, "115 events") {
+		t.Errorf("migration message %q, want the 115 events", m)
+	}
+	pending, err := s.Pending(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 95 {
+		t.Errorf("%d events pending, want the 95 not exported", len(pending))
+	}
+	res, err := s.Append(ctx, pending[:1])
+	if err != nil || res.Duplicates != 1 {
+		t.Errorf("a stored event again: %+v, %v; want a duplicate", res, err)
+	}
+	s.Close()
+	after, _ := allRows(t, path, strings.Join(cols, ", "))
+	if len(after) != len(before) {
+		t.Fatalf("%d rows after the migration, want %d", len(after), len(before))
+	}
+	for i := range before {
+		if !slices.Equal(before[i], after[i]) {
+			t.Errorf("row %d migrated as\n%v, want\n%v", i, after[i], before[i])
+		}
+	}
+	var version int
+	db, _ := sql.Open("sqlite", path)
+	defer db.Close()
+	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != sqliteVersion {
+		t.Errorf("user_version %d, %v; want %d", version, err, sqliteVersion)
+	}
+}
+
+// allRows reads every row of the events table at path (cols, or every
+// column), rowid first and in rowid order, as text, with the column list.
+func allRows(t *testing.T, path, cols string) ([][]string, []string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if cols == "" {
+		cols = "*"
+	}
+	rows, err := db.Query("SELECT rowid, " + cols + " FROM events ORDER BY rowid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	names, _ := rows.Columns()
+	var out [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(names))
+		ptrs := make([]any, len(names))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			row[i] = fmt.Sprintf("%v:%s", v.Valid, v.String)
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out, names[1:]
 }

@@ -352,8 +352,14 @@ func isUndefinedTable(err error) bool {
 // events received together.
 func (s *pgStore) pendingOrder() string { return "received_at, uid" }
 
-func (s *pgStore) markExported(ctx context.Context, uids []string, exportID string, at time.Time) error {
-	_, err := s.pool.Exec(ctx, "UPDATE events SET exported_at = $1, export_id = $2 WHERE uid = ANY($3)",
-		at.UTC(), exportID, uids)
+func (s *pgStore) markExported(ctx context.Context, evs []Event, exportID string, at time.Time) error {
+	uids, times := make([]string, len(evs)), make([]time.Time, len(evs))
+	for i := range evs {
+		uids[i], times[i] = evs[i].UID, evs[i].Time.UTC()
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE events e SET exported_at = $1, export_id = $2
+		FROM unnest($3::text[], $4::timestamptz[]) AS k(uid, event_time)
+		WHERE e.uid = k.uid AND e.event_time = k.event_time`,
+		at.UTC(), exportID, uids, times)
 	return err
 }

@@ -32,8 +32,12 @@ type sqliteStore struct {
 
 // sqliteVersion is the user_version of a store made by this package. The
 // client spool's files (user_version 1 and 2, one JSON payload column)
-// are version 1 of the collector's store too, and migrate on open.
-const sqliteVersion = 100
+// are version 1 of the collector's store too, and migrate on open, as do
+// the typed stores of version 100 (uid unique on its own).
+const (
+	sqliteVersion      = 101
+	sqliteVersionTyped = 100
+)
 
 func openSQLite(ctx context.Context, o Options) (backend, error) {
 	path, err := filepath.Abs(o.Path)
@@ -184,8 +188,12 @@ func (s *sqliteStore) setUp(ctx context.Context, o Options) error {
 		return err
 	}
 	defer tx.Rollback()
-	if tables > 0 && version < sqliteVersion {
+	if tables > 0 && version < sqliteVersionTyped {
 		if err := migrateV1(ctx, tx, s, o); err != nil {
+			return fmt.Errorf("migrate a version %d store: %w", version, err)
+		}
+	} else if tables > 0 && version < sqliteVersion {
+		if err := migrateUIDKey(ctx, tx, s); err != nil {
 			return fmt.Errorf("migrate a version %d store: %w", version, err)
 		}
 	} else if err := s.create(ctx, tx); err != nil {
@@ -203,16 +211,17 @@ func (s *sqliteStore) setUp(ctx context.Context, o Options) error {
 func (s *sqliteStore) create(ctx context.Context, tx *sql.Tx) error {
 	for _, q := range []string{
 		// A rowid table: rows append in arrival order, whatever their
-		// uids, so a commit writes the few pages at the table's end; the
-		// uid lives in a small unique index (keyed by uid, the table's
-		// random inserts would rewrite a wide leaf page per row). One more
-		// index only, the metrics' (type, time): each index costs every
-		// insert a page written per commit. Deletion requests, rare, scan
-		// the table instead of keeping a session index that random
-		// session ids would spread over every page (it halved the
-		// store's throughput).
-		createTableSQL(sqliteDialect{}, "TEXT", "TEXT", "uid TEXT NOT NULL UNIQUE", "", ""),
-		"CREATE INDEX IF NOT EXISTS idx_events_type_time ON events (event_type, event_time)",
+		// uids, so a commit writes the few pages at the table's end. One
+		// index only, the metrics' (type, time), which ends in the uid and
+		// is unique: it deduplicates too, as PostgreSQL's (uid,
+		// expires_on) key does (a copy of an event has its type and time).
+		// Each index costs every insert a B-tree descent and a page written
+		// per commit, and a second one keyed by uid alone made the store's
+		// serial path a third slower. Deletion requests, rare, scan the
+		// table instead of keeping a session index that random session ids
+		// would spread over every page (it halved the store's throughput).
+		createTableSQL(sqliteDialect{}, "TEXT", "TEXT", "uid TEXT NOT NULL", "", ""),
+		"CREATE UNIQUE INDEX IF NOT EXISTS idx_events_type_time ON events (event_type, event_time, uid)",
 		`CREATE TABLE IF NOT EXISTS deleted_sessions (
 			session_id TEXT PRIMARY KEY,
 			before TEXT NOT NULL, -- the session's events up to this time are deleted
@@ -332,7 +341,7 @@ func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
 		if stmt == nil {
 			cols := eventInsertColumns(r.ev.Name)
 			stmt, err = tx.PrepareContext(ctx, "INSERT INTO events ("+strings.Join(cols, ", ")+") VALUES (?"+
-				strings.Repeat(", ?", len(cols)-1)+") ON CONFLICT (uid) DO NOTHING")
+				strings.Repeat(", ?", len(cols)-1)+") ON CONFLICT (event_type, event_time, uid) DO NOTHING")
 			if err != nil {
 				return err
 			}
@@ -481,22 +490,25 @@ func scanAll(d Dialect, rows *sql.Rows) ([]Event, error) {
 	return out, rows.Err()
 }
 
-func (s *sqliteStore) markExported(ctx context.Context, uids []string, exportID string, at time.Time) error {
+func (s *sqliteStore) markExported(ctx context.Context, evs []Event, exportID string, at time.Time) error {
 	tx, err := s.dbh.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, "UPDATE events SET exported_at = ?, export_id = ? WHERE uid = ?")
+	stmt, err := tx.PrepareContext(ctx, markExportedSQL)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	ts := event.FormatStoreTime(at)
-	for _, uid := range uids {
-		if _, err := stmt.ExecContext(ctx, ts, exportID, uid); err != nil {
+	for i := range evs {
+		if _, err := stmt.ExecContext(ctx, ts, exportID, evs[i].Name, event.FormatStoreTime(evs[i].Time), evs[i].UID); err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
 }
+
+// markExportedSQL marks one event by its key, the unique index's columns.
+const markExportedSQL = "UPDATE events SET exported_at = ?, export_id = ? WHERE event_type = ? AND event_time = ? AND uid = ?"

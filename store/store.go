@@ -41,7 +41,7 @@ type Result struct {
 	Accepted int
 	// Stored events are new.
 	Stored int
-	// Duplicates were stored already (same uid).
+	// Duplicates were stored already (same uid, type and time: a copy).
 	Duplicates int
 	// RefusedDeleted belong to a session deleted by a deletion request up
 	// to a time at or after theirs.
@@ -119,7 +119,7 @@ var ErrGone = errors.New("the store's file was removed or replaced while open")
 var ErrNotFound = errors.New("no store")
 
 // Store is the collector's store of Caro events: one typed column per
-// schema field, deduplicated by uid, with deletion requests, retention and
+// schema field, deduplicated by uid (with the event's type and time), with deletion requests, retention and
 // air-gapped exports. Its methods are safe for concurrent use.
 //
 // Writes share work (group commit). PostgreSQL: a writer goroutine takes
@@ -456,6 +456,10 @@ func (s *Store) prepareAt(r *request, at time.Time, journal bool) error {
 		rec.text = event.FormatStoreTime(at)
 	}
 	r.rows = make([]row, len(r.evs))
+	var enc []byte // one event's encoding, reused
+	if journal {
+		r.line = make([]byte, 0, len(r.evs)*journalLineGuess)
+	}
 	for i := range r.evs {
 		ev := &r.evs[i]
 		if ev.UID == "" {
@@ -486,8 +490,8 @@ func (s *Store) prepareAt(r *request, at time.Time, journal bool) error {
 		}
 		rw.args = s.b.args(rw, rec)
 		if journal {
-			enc, err := event.AppendEncode(nil, ev.Name, ev.Time, ev.Attrs)
-			if err != nil {
+			var err error
+			if enc, err = event.AppendEncode(enc[:0], ev.Name, ev.Time, ev.Attrs); err != nil {
 				return fmt.Errorf("store: event %d (%s): %w", i, ev.Name, err)
 			}
 			r.line = event.AppendLine(r.line, ev.UID, rec.text, enc)
@@ -495,6 +499,11 @@ func (s *Store) prepareAt(r *request, at time.Time, journal bool) error {
 	}
 	return nil
 }
+
+// journalLineGuess is about the size of an event's journal line with
+// every field (the load generator's average is near 400 bytes): a
+// request's lines grow into one buffer without copying it over and over.
+const journalLineGuess = 512
 
 // received is when the store took a request's events, in the forms its
 // rows need.
@@ -853,9 +862,11 @@ func (s *Store) Pending(ctx context.Context, limit int) ([]Event, error) {
 	return evs, nil
 }
 
-// MarkExported records that the export file exportID took the events.
-func (s *Store) MarkExported(ctx context.Context, uids []string, exportID string, at time.Time) error {
-	if err := s.b.markExported(ctx, uids, exportID, at); err != nil {
+// MarkExported records that the export file exportID took the events, as
+// Pending returned them: an event is found by its type, time and uid, the
+// store's key.
+func (s *Store) MarkExported(ctx context.Context, evs []Event, exportID string, at time.Time) error {
+	if err := s.b.markExported(ctx, evs, exportID, at); err != nil {
 		return fmt.Errorf("mark exported in store %s: %w", s.Where(), err)
 	}
 	return nil
@@ -992,7 +1003,7 @@ type backend interface {
 	maintain(ctx context.Context, now time.Time, longest time.Duration) (int64, error)
 	// pendingOrder is the ORDER BY of events in their order of arrival.
 	pendingOrder() string
-	markExported(ctx context.Context, uids []string, exportID string, at time.Time) error
+	markExported(ctx context.Context, evs []Event, exportID string, at time.Time) error
 	// args builds a row's insert arguments, received at rec.
 	args(r *row, rec received) []any
 	// receivedArg is a receive time as an insert argument.

@@ -267,8 +267,7 @@ func TestExportMarksTakeEventsOutOfPending(t *testing.T) {
 		if len(first) != 3 {
 			t.Fatalf("%d pending, want 3", len(first))
 		}
-		uids := []string{first[0].UID, first[1].UID, first[2].UID}
-		if err := s.MarkExported(ctx, uids, "telemetry-export-1.json.gz", now); err != nil {
+		if err := s.MarkExported(ctx, first, "telemetry-export-1.json.gz", now); err != nil {
 			t.Fatal(err)
 		}
 		rest, _ := s.Pending(ctx, 10)

@@ -21,7 +21,7 @@ type Column struct {
 
 // Fixed columns, before the field columns in every row.
 const (
-	ColUID        = "uid"         // log.record.uid, the dedup key
+	ColUID        = "uid"         // log.record.uid; with type and time, the dedup key
 	ColEventType  = "event_type"  // the event name
 	ColEventTime  = "event_time"  // the event's timestamp
 	ColReceivedAt = "received_at" // when this store took it

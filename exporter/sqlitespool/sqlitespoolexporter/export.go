@@ -50,11 +50,7 @@ func (e *spoolExporter) writeExports(ctx context.Context, now time.Time) ([]stri
 		if err != nil {
 			return files, err
 		}
-		uids := make([]string, len(evs))
-		for i := range evs {
-			uids[i] = evs[i].UID
-		}
-		if err := sp.MarkExported(ctx, uids, name, now); err != nil {
+		if err := sp.MarkExported(ctx, evs, name, now); err != nil {
 			return files, err
 		}
 		files = append(files, name)
