@@ -17,16 +17,10 @@ import (
 // changed. The old table's counters are not carried over: the collector
 // reports its counts as metrics now.
 func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) error {
-	for _, q := range []string{
-		"ALTER TABLE events RENAME TO events_v1",
-		"DROP INDEX IF EXISTS idx_session",
-		"DROP INDEX IF EXISTS idx_type_time",
-		"DROP INDEX IF EXISTS idx_pending",
-		"DROP INDEX IF EXISTS idx_transmitted",
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
+	if err := execEach(ctx, tx, "ALTER TABLE events RENAME TO events_v1", "DROP INDEX IF EXISTS idx_session",
+		"DROP INDEX IF EXISTS idx_type_time", "DROP INDEX IF EXISTS idx_pending",
+		"DROP INDEX IF EXISTS idx_transmitted"); err != nil {
+		return err
 	}
 	if err := s.create(ctx, tx); err != nil {
 		return err
@@ -81,10 +75,8 @@ func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) er
 			}
 		}
 	}
-	for _, q := range []string{"DROP TABLE events_v1", "DROP TABLE IF EXISTS counters"} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
+	if err := execEach(ctx, tx, "DROP TABLE events_v1", "DROP TABLE IF EXISTS counters"); err != nil {
+		return err
 	}
 	s.migrated = fmt.Sprintf("migrated %d events to typed columns (%d undecodable rows left out)", len(evs), undecodable)
 	return nil
@@ -96,13 +88,9 @@ func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) er
 // row keeps its rowid (the order of arrival that Pending reads) and every
 // column its value. Its uids were unique, so none collides on the new key.
 func migrateUIDKey(ctx context.Context, tx *sql.Tx, s *sqliteStore) error {
-	for _, q := range []string{
-		"ALTER TABLE events RENAME TO events_v100",
-		"DROP INDEX IF EXISTS idx_events_type_time",
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
+	if err := execEach(ctx, tx, "ALTER TABLE events RENAME TO events_v100",
+		"DROP INDEX IF EXISTS idx_events_type_time"); err != nil {
+		return err
 	}
 	if err := s.create(ctx, tx); err != nil {
 		return err
@@ -133,9 +121,20 @@ func migrateUIDKey(ctx context.Context, tx *sql.Tx, s *sqliteStore) error {
 		return fmt.Errorf("copy events: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	if _, err := tx.ExecContext(ctx, "DROP TABLE events_v100"); err != nil {
-		return fmt.Errorf("drop the old table: %w", err)
+	if err := execEach(ctx, tx, "DROP TABLE events_v100"); err != nil {
+		return err
 	}
 	s.migrated = fmt.Sprintf("migrated %d events to the (type, time, uid) key", n)
+	return nil
+}
+
+// execEach runs statements in order in tx; an error names the one that
+// failed.
+func execEach(ctx context.Context, tx *sql.Tx, qs ...string) error {
+	for _, q := range qs {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%w: %s", err, q)
+		}
+	}
 	return nil
 }

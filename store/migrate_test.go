@@ -21,14 +21,7 @@ import (
 // comes back with the same fields, uid and times, and its tombstone still
 // refuses the deleted session's events.
 func TestAStoreOfTheFirstLayoutMigratesWithEveryEvent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "store.db")
-	data, err := os.ReadFile(filepath.Join("testdata", "server-v1.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testdataCopy(t, "server-v1.db")
 	// What the old layout holds, read with plain SQL before the migration.
 	old, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -94,14 +87,7 @@ func TestAStoreOfTheFirstLayoutMigratesWithEveryEvent(t *testing.T) {
 // column's value, the exported ones stay out of Pending, and a copy of a
 // stored event is a duplicate.
 func TestATypedStoreOfVersion100MigratesWithEveryRow(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "store.db")
-	data, err := os.ReadFile(filepath.Join("testdata", "server-v2.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testdataCopy(t, "server-v2.db")
 	before, cols := allRows(t, path, "")
 	if len(before) != 115 {
 		t.Fatalf("the testdata file holds %d events, want 115", len(before))
@@ -178,4 +164,19 @@ func allRows(t *testing.T, path, cols string) ([][]string, []string) {
 		t.Fatal(err)
 	}
 	return out, names[1:]
+}
+
+// testdataCopy copies testdata/name into a temporary folder (a migration
+// rewrites it) and returns the copy's path.
+func testdataCopy(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "store.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -209,7 +209,7 @@ func (s *sqliteStore) setUp(ctx context.Context, o Options) error {
 }
 
 func (s *sqliteStore) create(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range []string{
+	return execEach(ctx, tx,
 		// A rowid table: rows append in arrival order, whatever their
 		// uids, so a commit writes the few pages at the table's end. One
 		// index only, the metrics' (type, time), which ends in the uid and
@@ -226,13 +226,7 @@ func (s *sqliteStore) create(ctx context.Context, tx *sql.Tx) error {
 			session_id TEXT PRIMARY KEY,
 			before TEXT NOT NULL, -- the session's events up to this time are deleted
 			deleted_at TEXT NOT NULL
-		) WITHOUT ROWID`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%w: %s", err, q)
-		}
-	}
-	return nil
+		) WITHOUT ROWID`)
 }
 
 // createTableSQL is the events table of dialect d, with its time and day
