@@ -65,11 +65,18 @@ func openSQLite(ctx context.Context, o Options) (backend, error) {
 	// commits, as for the client spool.
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(OFF)")
-	// A bigger page cache keeps the indexes' hot pages in memory while a
-	// large store grows (session ids arrive in no order).
-	q.Add("_pragma", "cache_size(-65536)")
 	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
-	if !o.MustExist {
+	if o.MustExist {
+		// A reader's: the indexes' upper pages stay while it scans.
+		q.Add("_pragma", "cache_size(-65536)")
+	} else {
+		// The writer's page cache holds the index's pages that its
+		// commits touch: events arrive in no order of (type, time, uid),
+		// so a commit touches pages all over an index that grows with
+		// the store. With 64 MiB, a commit into a store of 1.6 million
+		// events spilled and re-read pages (BenchmarkAppend: 42k -> 49k
+		// events/s with 256 MiB). SQLite allocates it as pages are used.
+		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writerCacheKiB))
 		// The checkpointer copies the WAL into the file on its own
 		// connection (checkpointer); the writer checkpoints only when it
 		// falls far behind.
@@ -103,12 +110,18 @@ func openSQLite(ctx context.Context, o Options) (backend, error) {
 	return s, nil
 }
 
-// backstopCheckpointPages is the WAL size (in pages: 32 MiB) at which the
-// writer checkpoints too, after its commit: little is left to copy by
-// then, and the WAL starts again from its beginning at the next commit,
-// which the checkpointer alone, always a commit behind a busy writer,
-// would not get to.
-const backstopCheckpointPages = 8192
+// writerCacheKiB is the writer connection's page cache, in KiB.
+const writerCacheKiB = 256 << 10
+
+// backstopCheckpointPages is the WAL size (in pages: 256 MiB) at which the
+// writer checkpoints too, after its commit: the checkpointer alone, always
+// a commit behind a busy writer, might never see the WAL copied whole and
+// let it start again from its beginning. A commit of MaxBatchEvents events
+// into a large store writes tens of megabytes of pages: a lower backstop
+// (32 MiB) had the writer, the store's one serial path, checkpoint after
+// nearly every commit (15% of its time in BenchmarkAppend), which the
+// checkpointer does on the other core.
+const backstopCheckpointPages = 65536
 
 // checkpointer copies committed WAL frames into the database file on its
 // own connection, after each commit, while the writer goes on: the copy
@@ -158,6 +171,18 @@ func sqliteConns(o Options) int {
 // client spool file (version 1) is migrated, and a table missing a column
 // of a newer schema gets it added.
 func (s *sqliteStore) setUp(ctx context.Context, o Options) error {
+	var pages int64
+	if err := s.dbh.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		return err
+	}
+	if pages == 0 {
+		// auto_vacuum only takes effect before the first page is written,
+		// and the switch to WAL below writes it: without it, the file
+		// would never give back what retention and the size cap free.
+		if _, err := s.dbh.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
+			return err
+		}
+	}
 	var mode string
 	if err := s.dbh.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
 		return err
@@ -176,12 +201,6 @@ func (s *sqliteStore) setUp(ctx context.Context, o Options) error {
 	}
 	if version > sqliteVersion {
 		return fmt.Errorf("the store was written by a newer version (%d, this one knows up to %d): upgrade otelcol-caro", version, sqliteVersion)
-	}
-	if tables == 0 {
-		// Set before the first table: only then can it take effect.
-		if _, err := s.dbh.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
-			return err
-		}
 	}
 	tx, err := s.dbh.BeginTx(ctx, nil)
 	if err != nil {
@@ -221,13 +240,16 @@ func (s *sqliteStore) create(ctx context.Context, tx *sql.Tx) error {
 		// table instead of keeping a session index that random session ids
 		// would spread over every page (it halved the store's throughput).
 		createTableSQL(sqliteDialect{}, "TEXT", "TEXT", "uid TEXT NOT NULL", "", ""),
-		"CREATE UNIQUE INDEX IF NOT EXISTS idx_events_type_time ON events (event_type, event_time, uid)",
+		sqliteKeySQL,
 		`CREATE TABLE IF NOT EXISTS deleted_sessions (
 			session_id TEXT PRIMARY KEY,
 			before TEXT NOT NULL, -- the session's events up to this time are deleted
 			deleted_at TEXT NOT NULL
 		) WITHOUT ROWID`)
 }
+
+// sqliteKeySQL creates the events table's one index, its key.
+const sqliteKeySQL = "CREATE UNIQUE INDEX IF NOT EXISTS idx_events_type_time ON events (event_type, event_time, uid)"
 
 // createTableSQL is the events table of dialect d, with its time and day
 // column types, its key column, a table constraint and a suffix

@@ -218,6 +218,39 @@ func TestRetentionRefusesTheExpiredAndMaintainDropsThem(t *testing.T) {
 	})
 }
 
+// TestASQLiteFileGivesBackWhatRetentionFrees: once Maintain has dropped
+// most of a store's events, the file is smaller (auto_vacuum set before
+// its first page), not a file of free pages.
+func TestASQLiteFileGivesBackWhatRetentionFrees(t *testing.T) {
+	clock := now
+	s := openSQLiteTemp(t, Options{Now: func() time.Time { return clock }})
+	sessionDays := time.Duration(schema.SessionRetentionDays) * 24 * time.Hour
+	var evs []Event
+	for i := range 5000 {
+		evs = append(evs, sample(schema.EventSessionStart, fmt.Sprintf("%016x", i), now, i))
+	}
+	evs = append(evs, sample(schema.EventErrorOccurred, "0123456789abcdef", now, 5000))
+	if res, err := s.Append(ctx, evs); err != nil || res.Stored != len(evs) {
+		t.Fatalf("Append = %+v, %v", res, err)
+	}
+	pages := func() (n, free int64) {
+		t.Helper()
+		if err := s.DB().QueryRow("SELECT * FROM pragma_page_count(), pragma_freelist_count()").Scan(&n, &free); err != nil {
+			t.Fatal(err)
+		}
+		return n, free
+	}
+	full, _ := pages()
+	clock = now.Add(sessionDays + 48*time.Hour)
+	if n, err := s.Maintain(ctx); err != nil || n != 5000 {
+		t.Fatalf("Maintain = %d, %v; want the 5000 session.start dropped", n, err)
+	}
+	after, free := pages()
+	if free != 0 || after > full/10 {
+		t.Errorf("%d pages and %d free after dropping nearly every event, want none free and at most %d", after, free, full/10)
+	}
+}
+
 func TestConcurrentAppendsShareCommitsAndLoseNothing(t *testing.T) {
 	forEach(t, func(t *testing.T, op opener) {
 		s := op.open(t, Options{})

@@ -76,6 +76,8 @@ func BenchmarkCollectorsSideBySide(b *testing.B) {
 				p.settle(b)
 				p.colCPU += cpuSeconds(b, p.col.cmd.Process.Pid) - colBefore
 				p.pgCPU += p.pgCPU0(b) - pgBefore
+				fmt.Printf("round %d %-36s %8.0f events/s  p50 %6.1f ms  p99 %6.1f ms\n", r+1, p.name, sum.EventsPerSec,
+					sum.LatencyP50, sum.LatencyP99)
 				p.events += sum.EventsDelivered
 				p.eventsPerSec = append(p.eventsPerSec, sum.EventsPerSec)
 				p.p50 = append(p.p50, sum.LatencyP50)

@@ -32,6 +32,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -225,8 +227,9 @@ func targetText(d insights.Def) string {
 		return ""
 	}
 	s := " (target " + d.Target.Text
-	for k, t := range d.TargetFor {
-		s += ", " + k + ": " + t.Text
+	// In key order: the generated file must be the same on every run.
+	for _, k := range slices.Sorted(maps.Keys(d.TargetFor)) {
+		s += ", " + k + ": " + d.TargetFor[k].Text
 	}
 	return s + ")"
 }
