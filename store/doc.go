@@ -27,8 +27,9 @@
 // Concurrent requests share the work (group commit). In one transaction,
 // a batch's deletion requests are applied first (their sessions' events
 // deleted, a tombstone kept), then the events that no tombstone covers
-// are inserted, a uid already stored being a duplicate (ON CONFLICT DO
-// NOTHING). Events past their retention are refused before they are
+// are inserted, an event already stored being a duplicate (ON CONFLICT DO
+// NOTHING on the key: SQLite's one index, unique on (event_type,
+// event_time, uid); PostgreSQL's primary key (uid, expires_on)). Events past their retention are refused before they are
 // written.
 //
 // PostgreSQL: a writer takes every request waiting, commits their events
@@ -42,8 +43,10 @@
 // them, or until a caller waits for the table: Flush, Append), commits
 // them into the table in one transaction, and removes the segments it
 // applied; readers in other processes see an event that much later at
-// most (Unapplied tells them what is still on its way). A checkpointer copies
-// the WAL into the file on its own connection. Open replays the segments
+// most (Unapplied tells them what is still on its way). A checkpointer
+// copies the WAL into the file on its own connection, so that the applier,
+// the store's one serial path, only writes it; the writer's page cache
+// (256 MiB) holds the index pages that commits touch. Open replays the segments
 // a killed process left (their events already stored are duplicates), and
 // a lock file (<path>.lock) refuses a second writer process. Why: SQLite
 // logs whole pages, and each insert dirties a page of each index (uids
@@ -72,5 +75,7 @@
 // A SQLite store of the first layout (one JSON payload column, written by
 // the client spool's server mode) is rewritten into typed columns when it
 // is opened, in one transaction, keeping every event's uid, times and
-// export mark, and the tombstones.
+// export mark, and the tombstones. A typed store of version 100 (uid
+// unique on its own, a second index) is rebuilt into today's table, every
+// row with its rowid and columns.
 package store
