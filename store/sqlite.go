@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
 
 	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/internal/sqlitefile"
 )
 
 // sqliteStore keeps the table in one SQLite file, in WAL mode, written by
@@ -171,24 +172,8 @@ func sqliteConns(o Options) int {
 // client spool file (version 1) is migrated, and a table missing a column
 // of a newer schema gets it added.
 func (s *sqliteStore) setUp(ctx context.Context, o Options) error {
-	var pages int64
-	if err := s.dbh.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+	if err := sqlitefile.UseWAL(ctx, s.dbh); err != nil {
 		return err
-	}
-	if pages == 0 {
-		// auto_vacuum only takes effect before the first page is written,
-		// and the switch to WAL below writes it: without it, the file
-		// would never give back what retention and the size cap free.
-		if _, err := s.dbh.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
-			return err
-		}
-	}
-	var mode string
-	if err := s.dbh.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
-		return err
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal mode is %s, want wal", mode)
 	}
 	var version int
 	if err := s.dbh.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {

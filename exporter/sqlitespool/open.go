@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"caro.sh/telemetry/internal/sqlitefile"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -166,28 +167,8 @@ func (s *Spool) init(ctx context.Context) error {
 }
 
 func (s *Spool) initOnce(ctx context.Context) error {
-	var pages int64
-	if err := s.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+	if err := sqlitefile.UseWAL(ctx, s.db); err != nil {
 		return err
-	}
-	if pages == 0 {
-		// auto_vacuum only takes effect before the first page is written,
-		// and the switch to WAL below writes it.
-		if _, err := s.db.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
-			return err
-		}
-	}
-	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return err
-	}
-	if !strings.EqualFold(mode, "wal") {
-		if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
-			return err
-		}
-		if !strings.EqualFold(mode, "wal") {
-			return fmt.Errorf("journal mode is %s, want wal", mode)
-		}
 	}
 	if err := s.db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&s.pageSize); err != nil {
 		return err
