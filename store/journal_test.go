@@ -212,13 +212,7 @@ func TestAJournalLineCutShortIsSkippedAndTheRestReplayed(t *testing.T) {
 	if _, err := os.Stat(segmentName(path, 7)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the replayed segment is still there: %v", err)
 	}
-	evs, err := s.Pending(ctx, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(evs) != 10 {
-		t.Fatalf("%d events after the replay, want 10", len(evs))
-	}
+	evs := mustPending(t, s, 100, 10)
 	want := killBatch(1)
 	for i, ev := range evs {
 		// At the schema's precision, which the journal keeps.

@@ -47,13 +47,7 @@ func TestAStoreOfTheFirstLayoutMigratesWithEveryEvent(t *testing.T) {
 
 	clock := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	s := mustOpen(t, Options{Path: path, Now: func() time.Time { return clock }})
-	got, err := s.Pending(ctx, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d events after the migration, want %d", len(got), len(want))
-	}
+	got := mustPending(t, s, 1000, len(want))
 	for _, ev := range got {
 		b, err := event.Encode(ev.Name, ev.Time, ev.Attrs)
 		if err != nil {
@@ -97,13 +91,7 @@ func TestATypedStoreOfVersion100MigratesWithEveryRow(t *testing.T) {
 	if m := s.Migrated(); !strings.Contains(m, "115 events") {
 		t.Errorf("migration message %q, want the 115 events", m)
 	}
-	pending, err := s.Pending(ctx, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pending) != 95 {
-		t.Errorf("%d events pending, want the 95 not exported", len(pending))
-	}
+	pending := mustPending(t, s, 1000, 95) // the events not exported
 	res, err := s.Append(ctx, pending[:1])
 	if err != nil || res.Duplicates != 1 {
 		t.Errorf("a stored event again: %+v, %v; want a duplicate", res, err)

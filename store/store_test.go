@@ -62,6 +62,20 @@ func sample(name, sid string, at time.Time, n int) Event {
 	return Event{UID: fmt.Sprintf("019abc12-3456-7def-8123-%012x", n), Name: name, Time: at, Attrs: attrs}
 }
 
+// mustPending returns Pending(limit) and fails the test unless it holds
+// want events.
+func mustPending(t testing.TB, s *Store, limit, want int) []Event {
+	t.Helper()
+	evs, err := s.Pending(ctx, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != want {
+		t.Fatalf("%d events pending, want %d", len(evs), want)
+	}
+	return evs
+}
+
 func forEach(t *testing.T, f func(t *testing.T, op opener)) {
 	for _, op := range backends {
 		t.Run(op.name, func(t *testing.T) { f(t, op) })
@@ -82,13 +96,7 @@ func TestEveryEventWithEveryFieldComesBackAsStored(t *testing.T) {
 		if err != nil || res.Stored != len(in) {
 			t.Fatalf("Append = %+v, %v", res, err)
 		}
-		out, err := s.Pending(ctx, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out) != len(in) {
-			t.Fatalf("%d events back, want %d", len(out), len(in))
-		}
+		out := mustPending(t, s, 100, len(in))
 		byUID := map[string]Event{}
 		for _, ev := range out {
 			byUID[ev.UID] = ev
@@ -296,17 +304,11 @@ func TestExportMarksTakeEventsOutOfPending(t *testing.T) {
 		if _, err := s.Append(ctx, in); err != nil {
 			t.Fatal(err)
 		}
-		first, _ := s.Pending(ctx, 3)
-		if len(first) != 3 {
-			t.Fatalf("%d pending, want 3", len(first))
-		}
+		first := mustPending(t, s, 3, 3)
 		if err := s.MarkExported(ctx, first, "telemetry-export-1.json.gz", now); err != nil {
 			t.Fatal(err)
 		}
-		rest, _ := s.Pending(ctx, 10)
-		if len(rest) != 2 {
-			t.Fatalf("%d pending after the export, want 2", len(rest))
-		}
+		mustPending(t, s, 10, 2) // after the export
 	})
 }
 
