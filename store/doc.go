@@ -29,8 +29,8 @@
 // deleted, a tombstone kept), then the events that no tombstone covers
 // are inserted, an event already stored being a duplicate (ON CONFLICT DO
 // NOTHING on the key: SQLite's one index, unique on (event_type,
-// event_time, uid); PostgreSQL's primary key (uid, expires_on)). Events past their retention are refused before they are
-// written.
+// event_time, uid); PostgreSQL's primary key (uid, expires_on)). Events
+// past their retention are refused before they are written.
 //
 // PostgreSQL: a writer takes every request waiting, commits their events
 // together, and only then answers each.
@@ -46,9 +46,10 @@
 // most (Unapplied tells them what is still on its way). A checkpointer
 // copies the WAL into the file on its own connection, so that the applier,
 // the store's one serial path, only writes it; the writer's page cache
-// (256 MiB) holds the index pages that commits touch. Open replays the segments
-// a killed process left (their events already stored are duplicates), and
-// a lock file (<path>.lock) refuses a second writer process. Why: SQLite
+// (256 MiB) holds the index pages that commits touch. Open replays the
+// segments a killed process left (their events already stored are
+// duplicates), and a lock file (<path>.lock) refuses a second writer
+// process. Why: SQLite
 // logs whole pages, and each insert dirties a page of each index (uids
 // and times arrive in no order), so small commits spent most of their
 // time writing the same pages again; see journal.go for the figures.

@@ -224,7 +224,7 @@ func (s *sqliteStore) create(ctx context.Context, tx *sql.Tx) error {
 		// serial path a third slower. Deletion requests, rare, scan the
 		// table instead of keeping a session index that random session ids
 		// would spread over every page (it halved the store's throughput).
-		createTableSQL(sqliteDialect{}, "TEXT", "TEXT", "uid TEXT NOT NULL", "", ""),
+		sqliteTableSQL,
 		sqliteKeySQL,
 		`CREATE TABLE IF NOT EXISTS deleted_sessions (
 			session_id TEXT PRIMARY KEY,
@@ -232,6 +232,9 @@ func (s *sqliteStore) create(ctx context.Context, tx *sql.Tx) error {
 			deleted_at TEXT NOT NULL
 		) WITHOUT ROWID`)
 }
+
+// sqliteTableSQL creates the events table (create, migrations).
+var sqliteTableSQL = createTableSQL(sqliteDialect{}, "TEXT", "TEXT", "uid TEXT NOT NULL", "", "")
 
 // sqliteKeySQL creates the events table's one index, its key.
 const sqliteKeySQL = "CREATE UNIQUE INDEX IF NOT EXISTS idx_events_type_time ON events (event_type, event_time, uid)"

@@ -119,8 +119,8 @@ var ErrGone = errors.New("the store's file was removed or replaced while open")
 var ErrNotFound = errors.New("no store")
 
 // Store is the collector's store of Caro events: one typed column per
-// schema field, deduplicated by uid (with the event's type and time), with deletion requests, retention and
-// air-gapped exports. Its methods are safe for concurrent use.
+// schema field, deduplicated by uid (with the event's type and time), with
+// deletion requests, retention and air-gapped exports. Its methods are safe for concurrent use.
 //
 // Writes share work (group commit). PostgreSQL: a writer goroutine takes
 // every request waiting, commits their events together and only then
