@@ -17,10 +17,18 @@ import (
 // scanFacts computes the facts of factsTemplate, the same rows, from one
 // read of each event of the window instead of its joins and sorts: on
 // stores of millions of events those cost minutes in SQLite, where reading
-// the events costs seconds. Each query reads one event type over one UTC
-// day (a range of the index on (event_type, event_time)), and the queries
-// run concurrently on up to scanReaders connections, each aggregating its
-// rows in Go; the partial sums are then added up.
+// the events costs seconds. The events are read by one of two plans (see
+// walkShare), and the queries run concurrently on up to scanReaders
+// connections, each aggregating its rows in Go; the partial sums are then
+// added up.
+//
+//   - By the index: each query reads one event type over one UTC day (a
+//     range of the index on (event_type, event_time)).
+//   - By a walk of the table (SQLite, when the window holds much of the
+//     store): each query reads a range of rowids, every event of the
+//     phase's types in the window, in the table's own order. Finding each
+//     row of an index range in the table costs SQLite a descent of the
+//     table's B-tree, more than the rest of the row's read.
 //
 // A session's dimensions (sess) come from its session.start anywhere in
 // the window, and a generation's execution (unmodified) from any time
@@ -32,40 +40,59 @@ import (
 // (sessions, active ids, blocks) are resolved.
 //
 // factsTemplate stays the definition that the Grafana panels run, and
-// TestScanFactsEqualTheFactsSQL holds the two to the same facts.
+// TestScanFactsEqualTheFactsSQL holds the two plans to the same facts.
 func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, error) {
 	d := s.Dialect()
-	var days []scanDay
+	sc := &scan{s: s, rd: newReaders(s), sess: map[idKey]int32{}, unmodified: map[idKey]bool{},
+		blockedGen: map[string]string{}, counts: map[fact]int64{}, dayOf: map[string]int{},
+		from: d.TimeArg(from), to: d.TimeArg(to)}
+	defer sc.rd.close()
 	for a := from; a.Before(to); {
 		b := Day(a).AddDate(0, 0, 1)
 		if b.After(to) {
 			b = to
 		}
-		days = append(days, scanDay{name: a.UTC().Format(time.DateOnly), from: d.TimeArg(a), to: d.TimeArg(b)})
+		name := a.UTC().Format(time.DateOnly)
+		sc.dayOf[name] = len(sc.days)
+		sc.days = append(sc.days, scanDay{name: name, from: d.TimeArg(a), to: d.TimeArg(b)})
 		a = b
 	}
-	sc := &scan{s: s, days: days, sess: map[idKey]int32{}, unmodified: map[idKey]bool{},
-		blockedGen: map[string]string{}, counts: map[fact]int64{}}
 	// Phase 1 gives each session its dimensions, and finds the unmodified
 	// generations and the blocks; phase 2 reads the events that need them.
 	phases := []struct {
-		once, daily []scanTask
-		then        func()
+		types []scanType
+		after *scanType // command.executed after the window
+		then  func()
 	}{
-		{once: []scanTask{{query: scanExecAfterSQL, args: []any{d.TimeArg(to)}, read: sc.readExecAfter}},
-			daily: []scanTask{{query: scanStartsSQL, read: sc.readStarts}, {query: scanExecSQL, read: sc.readExec},
-				{query: scanSafetySQL, read: sc.readSafety}},
-			then: sc.resolveSessions},
-		{daily: []scanTask{{query: scanGenSQL, read: sc.readGen}, {query: scanEndsSQL, read: sc.readEnds},
-			{query: scanErrsSQL, read: sc.readErrs}}},
+		{types: []scanType{
+			{"session.start", []string{"e.session_id", "@primary", "@os", "@arch", "@shell", "@first_run",
+				"@safety_level", "@output_format", "@fallback"}, sc.readStarts},
+			{"command.executed", []string{"e.session_id", "@generation", "@modified", "@execution_mode"}, sc.readExec},
+			{"safety.triggered", []string{"e.session_id", "@generation", "@action", "@risk_level", "@override"},
+				sc.readSafety},
+		},
+			// A generation of the window executed unmodified after it is
+			// unmodified too.
+			after: &scanType{"command.executed", []string{"@generation", "@modified"}, sc.readExecAfter},
+			then:  sc.resolveSessions},
+		{types: []scanType{
+			{"command.generated", []string{"e.session_id", "@generation", "@backend_used", "@inference_ms",
+				"@model_name"}, sc.readGen},
+			{"session.end", []string{"e.session_id", "@ttfc_ms", "@retries", "@executed"}, sc.readEnds},
+			{"error.occurred", []string{"e.session_id", "@error_backend", "@error_category", "@component"},
+				sc.readErrs},
+		}},
+	}
+	walk, err := sc.walkRange(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scan events: %w", err)
 	}
 	for _, ph := range phases {
-		tasks := ph.once
-		for i := range days {
-			for _, t := range ph.daily {
-				t.day = i
-				tasks = append(tasks, t)
-			}
+		var tasks []scanTask
+		if walk != nil {
+			tasks = sc.walkTasks(ph.types, ph.after, walk)
+		} else {
+			tasks = sc.indexTasks(ph.types, ph.after)
 		}
 		if err := sc.run(ctx, tasks); err != nil {
 			return nil, err
@@ -78,29 +105,18 @@ func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact,
 }
 
 // scanReaders is how many queries of scanFacts run at once: the CPUs, up
-// to 4 (the connections a PostgreSQL store's pool has at least). A SQLite
-// store opened with one connection runs them one after another.
+// to 4 (the connections a PostgreSQL store's pool has at least).
 var scanReaders = min(runtime.GOMAXPROCS(0), 4)
 
-// The queries of scanFacts: {1} and {2} bound the event's time to one day
-// of the window. Each reads one event type, the columns its facts read.
-var (
-	scanStartsSQL = scanQuery("session.start", "e.session_id, @primary, @os, @arch, @shell, @first_run, "+
-		"@safety_level, @output_format, @fallback")
-	scanExecSQL   = scanQuery("command.executed", "e.session_id, @generation, @modified, @execution_mode")
-	scanSafetySQL = scanQuery("safety.triggered", "e.session_id, @generation, @action, @risk_level, @override")
-	scanGenSQL    = scanQuery("command.generated", "e.session_id, @generation, @backend_used, @inference_ms, @model_name")
-	scanEndsSQL   = scanQuery("session.end", "e.session_id, @ttfc_ms, @retries, @executed")
-	scanErrsSQL   = scanQuery("error.occurred", "e.session_id, @error_backend, @error_category, @component")
-	// A generation of the window executed unmodified after it ({1} is
-	// the window's end) is unmodified too.
-	scanExecAfterSQL = "SELECT @generation FROM events e WHERE e.event_type = 'command.executed' " +
-		"AND e.event_time >= {1} AND @modified = false AND @generation IS NOT NULL"
-)
-
-func scanQuery(eventType, cols string) string {
-	return "SELECT " + cols + " FROM events e WHERE e.event_type = '" + eventType +
-		"' AND e.event_time >= {1} AND e.event_time < {2}"
+// scanType is what scanFacts reads of one event type: its columns (field
+// aliases of factFields, or e.session_id), and read, which returns the
+// function that takes each row of the type over one day (its columns in
+// cols' order) and the merge that adds them up to the scan, under its
+// lock.
+type scanType struct {
+	event string
+	cols  []string
+	read  func(day int) (row func(cursor), merge func())
 }
 
 // scanDay is one UTC day of the window (or the part of it in the window).
@@ -109,14 +125,211 @@ type scanDay struct {
 	from, to any    // the query arguments that bound it
 }
 
-// scanTask is one query of scanFacts: read consumes its rows, locally,
+// scanTask is one query of scanFacts: consume reads its rows, locally,
 // and returns a merge that scan.run applies under its lock.
 type scanTask struct {
-	day   int
-	query string
-	args  []any // default: the day's bounds
-	read  func(rows *sql.Rows, day int) (merge func(), err error)
+	query   string
+	args    []any
+	consume func(c cursor) (merge func())
 }
+
+// indexTasks read each type over each day by the index, and the
+// executions after the window.
+func (sc *scan) indexTasks(types []scanType, after *scanType) []scanTask {
+	var tasks []scanTask
+	if after != nil {
+		q := "SELECT " + strings.Join(after.cols, ", ") + " FROM events e WHERE e.event_type = '" + after.event +
+			"' AND e.event_time >= {1} AND @modified = false AND @generation IS NOT NULL"
+		tasks = append(tasks, scanTask{query: q, args: []any{sc.to}, consume: each(after.read(-1))})
+	}
+	for day := range sc.days {
+		for _, t := range types {
+			q := "SELECT " + strings.Join(t.cols, ", ") + " FROM events e WHERE e.event_type = '" + t.event +
+				"' AND e.event_time >= {1} AND e.event_time < {2}"
+			tasks = append(tasks, scanTask{query: q, args: []any{sc.days[day].from, sc.days[day].to},
+				consume: each(t.read(day))})
+		}
+	}
+	return tasks
+}
+
+// each consumes every row with row.
+func each(row func(cursor), merge func()) func(cursor) func() {
+	return func(c cursor) func() {
+		for c.Next() {
+			row(c)
+		}
+		return merge
+	}
+}
+
+// walkShare is the share of the store's rows (by rowid) that the window
+// must span for scanFacts to walk the table rather than read by the
+// index: a walk steps over every row of the store twice (a phase each),
+// and reading a row by the index costs about four steps more than
+// reading it in a walk (5.6 s by the index, 3.1 s by a walk that stepped
+// over 10 million rows for the 3.85 million it read, on 2 cores).
+const walkShare = 0.25
+
+// walkChunk is how many rowids one query of a walk covers: enough to
+// share the work among the readers, few enough that the partial sums of
+// a query stay small. A variable for tests.
+var walkChunk int64 = 250_000
+
+// scanPlan forces a plan for tests: "walk", "index", or "" (walkShare
+// decides).
+var scanPlan = ""
+
+// walkRange returns the rowids [first, last] of the table when the scan
+// walks it, nil when it reads by the index. The window's span is
+// estimated from the rowids of its first session.start and of the first
+// one after it: rowids follow arrival, which follows the events' time
+// except for the events of clients that were offline. Either plan reads
+// the same rows: the estimate only picks the faster.
+func (sc *scan) walkRange(ctx context.Context) (*[2]int64, error) {
+	if sc.s.Dialect().Name() != "sqlite" || scanPlan == "index" {
+		return nil, nil
+	}
+	var first, last sql.NullInt64
+	var lo, hi sql.NullInt64
+	err := sc.rd.query(ctx, "SELECT min(rowid), max(rowid), "+
+		"(SELECT rowid FROM events WHERE event_type = 'session.start' AND event_time >= ?1 "+
+		"ORDER BY event_type, event_time LIMIT 1), "+
+		"(SELECT rowid FROM events WHERE event_type = 'session.start' AND event_time >= ?2 "+
+		"ORDER BY event_type, event_time LIMIT 1) FROM events", []any{sc.from, sc.to}, func(c cursor) error {
+		for c.Next() {
+			for i, v := range []*sql.NullInt64{&first, &last, &lo, &hi} {
+				v.Int64, v.Valid = c.Int(i)
+			}
+		}
+		return nil
+	})
+	if err != nil || !first.Valid {
+		return nil, err
+	}
+	r := &[2]int64{first.Int64, last.Int64}
+	if scanPlan == "walk" {
+		return r, nil
+	}
+	if !lo.Valid {
+		return nil, nil // no session in the window or after it
+	}
+	if !hi.Valid {
+		hi.Int64 = last.Int64 + 1
+	}
+	if float64(hi.Int64-lo.Int64) < walkShare*float64(last.Int64-first.Int64+1) {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// walkTasks read the rowids of r in chunks, each row of the types in the
+// window, and (after) the executions after the window.
+func (sc *scan) walkTasks(types []scanType, after *scanType, r *[2]int64) []scanTask {
+	// One column list for every type: each type's columns, once each.
+	var cols []string
+	at := map[string]int{}
+	index := func(list []string) []int {
+		var out []int
+		for _, c := range list {
+			if _, ok := at[c]; !ok {
+				at[c] = len(cols) + 2 // after event_type and event_time
+				cols = append(cols, c)
+			}
+			out = append(out, at[c])
+		}
+		return out
+	}
+	var names []string
+	byName := map[string]int{}
+	maps := make([][]int, len(types))
+	for i, t := range types {
+		maps[i] = index(t.cols)
+		byName[t.event] = i
+		names = append(names, "'"+t.event+"'")
+	}
+	where := "e.event_time < {2} AND e.event_type IN (" + strings.Join(names, ", ") + ")"
+	var afterMap []int
+	if after != nil {
+		afterMap = index(after.cols)
+		where = "(" + where + " OR e.event_type = '" + after.event + "')"
+	}
+	// NOT INDEXED: by its statistics, SQLite would rather read each chunk
+	// through the index of (event_type, event_time), the whole window's
+	// range of it for every chunk.
+	q := "SELECT e.event_type, e.event_time, " + strings.Join(cols, ", ") + " FROM events e NOT INDEXED " +
+		"WHERE e.rowid >= {3} AND e.rowid < {4} AND e.event_time >= {1} AND " + where
+	var tasks []scanTask
+	for lo := r[0]; lo <= r[1]; lo += walkChunk {
+		tasks = append(tasks, scanTask{query: q, args: []any{sc.from, sc.to, lo, lo + walkChunk},
+			consume: func(c cursor) func() { return sc.walkRows(c, types, byName, maps, after, afterMap) }})
+	}
+	return tasks
+}
+
+// walkRows hands each row of a walk to the reader of its type and day.
+func (sc *scan) walkRows(c cursor, types []scanType, byName map[string]int, maps [][]int, after *scanType,
+	afterMap []int) func() {
+	type sink struct {
+		row   func(cursor)
+		merge func()
+	}
+	sinks := map[[2]int]*sink{}
+	views := make([]remap, len(types))
+	for i := range types {
+		views[i] = remap{c, maps[i]}
+	}
+	var afterRow func(cursor)
+	var afterMerge func()
+	afterView := remap{c, afterMap}
+	to := sc.to.(string) // a walk is SQLite's: times are text
+	for c.Next() {
+		name, _ := c.Text(0)
+		at, _ := c.Text(1)
+		t, ok := byName[string(name)]
+		if after != nil && string(name) == after.event && string(at) >= to {
+			if afterRow == nil {
+				afterRow, afterMerge = after.read(-1)
+			}
+			afterRow(&afterView)
+			continue
+		}
+		if !ok || len(at) < len(time.DateOnly) {
+			continue
+		}
+		day, ok := sc.dayOf[string(at[:len(time.DateOnly)])]
+		if !ok {
+			continue
+		}
+		s := sinks[[2]int{t, day}]
+		if s == nil {
+			s = &sink{}
+			s.row, s.merge = types[t].read(day)
+			sinks[[2]int{t, day}] = s
+		}
+		s.row(&views[t])
+	}
+	return func() {
+		if afterMerge != nil {
+			afterMerge()
+		}
+		for _, s := range sinks {
+			s.merge()
+		}
+	}
+}
+
+// remap is a cursor whose column i is column cols[i] of c.
+type remap struct {
+	c    cursor
+	cols []int
+}
+
+func (r remap) Next() bool                { return r.c.Next() }
+func (r remap) Err() error                { return r.c.Err() }
+func (r remap) Text(i int) ([]byte, bool) { return r.c.Text(r.cols[i]) }
+func (r remap) Int(i int) (int64, bool)   { return r.c.Int(r.cols[i]) }
+func (r remap) Bool(i int) (bool, bool)   { return r.c.Bool(r.cols[i]) }
 
 // sessDims are a session's dimensions as factsTemplate's sess gives them:
 // the max of each over the session's session.start, NULLs aside.
@@ -141,7 +354,12 @@ var noSession = &dims{"unknown", "unknown", "unknown", "unknown", "unknown"}
 // scan is the state of one scanFacts.
 type scan struct {
 	s    *store.Store
+	rd   *readers
 	days []scanDay
+	// dayOf maps a day's name to its index in days; from and to are the
+	// window's bounds as query arguments.
+	dayOf    map[string]int
+	from, to any
 
 	mu  sync.Mutex
 	ids ids
@@ -176,6 +394,7 @@ type block struct {
 	override bool
 }
 
+
 // run runs tasks on up to scanReaders connections.
 func (sc *scan) run(ctx context.Context, tasks []scanTask) error {
 	g, gctx := errgroup.WithContext(ctx)
@@ -193,20 +412,11 @@ func (sc *scan) run(ctx context.Context, tasks []scanTask) error {
 }
 
 func (sc *scan) runTask(ctx context.Context, t scanTask) error {
-	d := sc.s.Dialect()
-	args := t.args
-	if args == nil {
-		args = []any{sc.days[t.day].from, sc.days[t.day].to}
-	}
-	rows, done, err := queryFacts(ctx, sc.s, render(t.query, factFields, d), args...)
-	if err != nil {
-		return fmt.Errorf("scan events: %w", err)
-	}
-	defer done()
-	merge, err := t.read(rows, t.day)
-	if err == nil {
-		err = rows.Err()
-	}
+	var merge func()
+	err := sc.rd.query(ctx, render(t.query, factFields, sc.s.Dialect()), t.args, func(c cursor) error {
+		merge = t.consume(c)
+		return c.Err()
+	})
 	if err != nil {
 		return fmt.Errorf("scan events: %w", err)
 	}
@@ -268,7 +478,7 @@ func (sc *scan) markActive(day int, ids map[idKey]bool) {
 	}
 }
 
-func (sc *scan) readStarts(rows *sql.Rows, day int) (func(), error) {
+func (sc *scan) readStarts(day int) (row func(cursor), merge func()) {
 	type start struct {
 		sid  idKey
 		dims sessDims
@@ -282,34 +492,21 @@ func (sc *scan) readStarts(rows *sql.Rows, day int) (func(), error) {
 	var noSid int64
 	// The few values of the dimensions, once each: not a string per
 	// session for the garbage collector to mark.
-	values := map[string]string{}
-	intern := func(v *sql.NullString) {
-		if w, ok := values[v.String]; ok {
-			v.String = w
-		} else {
-			values[v.String] = v.String
-		}
-	}
-	for rows.Next() {
-		var sid, safety, format sql.NullString
-		var first, fallback sql.NullBool
-		var sd sessDims
-		if err := rows.Scan(&sid, &sd.primary, &sd.os, &sd.arch, &sd.shell, &first, &safety, &format, &fallback); err != nil {
-			return nil, err
-		}
-		sd.first = first.Valid && first.Bool
-		intern(&sd.primary)
-		intern(&sd.os)
-		intern(&sd.arch)
-		intern(&sd.shell)
-		features[feature{sd.primary.String, safety.String, format.String, fallback.Valid && fallback.Bool}]++
-		if !sid.Valid {
+	values := interner{}
+	row = func(c cursor) {
+		sd := sessDims{primary: values.null(c.Text(1)), os: values.null(c.Text(2)), arch: values.null(c.Text(3)),
+			shell: values.null(c.Text(4))}
+		sd.first, _ = c.Bool(5)
+		fallback, _ := c.Bool(8)
+		features[feature{sd.primary.String, values.of(c.Text(6)), values.of(c.Text(7)), fallback}]++
+		sid, ok := c.Text(0)
+		if !ok {
 			noSid++ // no session: it joins none
-			continue
+			return
 		}
-		starts = append(starts, start{sc.ids.key(sid.String), sd})
+		starts = append(starts, start{sc.ids.key(sid), sd})
 	}
-	return func() {
+	return row, func() {
 		for f, n := range features {
 			fb := "off"
 			if f.fallback {
@@ -341,31 +538,70 @@ func (sc *scan) readStarts(rows *sql.Rows, day int) (func(), error) {
 			sd.first = sd.first || st.dims.first
 		}
 		sc.starts[day] = append(sc.starts[day], ids...)
-	}, nil
+	}
 }
 
-func (sc *scan) readExec(rows *sql.Rows, day int) (func(), error) {
+// interner gives the one string of each value of a field with few
+// values (a platform, a backend, a category), read from bytes without a
+// copy per row.
+type interner map[string]string
+
+func (in interner) of(b []byte, _ bool) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	in[s] = s
+	return s
+}
+
+func (in interner) null(b []byte, ok bool) sql.NullString {
+	if !ok {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: in.of(b, ok), Valid: true}
+}
+
+// prefixer gives prefix+value ("model_name=...") for each value once.
+type prefixer struct {
+	prefix string
+	in     interner
+}
+
+func newPrefixer(prefix string) prefixer { return prefixer{prefix, interner{}} }
+
+// of is prefix+value; "" for NULL.
+func (p prefixer) of(b []byte, ok bool) string {
+	if !ok {
+		return ""
+	}
+	if s, ok := p.in[string(b)]; ok {
+		return s
+	}
+	s := p.prefix + string(b)
+	p.in[string(b)] = s
+	return s
+}
+
+func (sc *scan) readExec(day int) (row func(cursor), merge func()) {
 	type feature struct {
 		mode string
 		edit bool
 	}
 	features := map[feature]int64{}
+	values := interner{}
 	var active, unmodified []idKey
-	for rows.Next() {
-		var sid, gid, mode sql.NullString
-		var modified sql.NullBool
-		if err := rows.Scan(&sid, &gid, &modified, &mode); err != nil {
-			return nil, err
+	row = func(c cursor) {
+		modified, modOK := c.Bool(2)
+		features[feature{values.of(c.Text(3)), modified}]++
+		if gid, ok := c.Text(1); ok && modOK && !modified {
+			unmodified = append(unmodified, sc.ids.key(gid))
 		}
-		features[feature{mode.String, modified.Valid && modified.Bool}]++
-		if gid.Valid && modified.Valid && !modified.Bool {
-			unmodified = append(unmodified, sc.ids.key(gid.String))
-		}
-		if sid.Valid {
-			active = append(active, sc.ids.key(sid.String))
+		if sid, ok := c.Text(0); ok {
+			active = append(active, sc.ids.key(sid))
 		}
 	}
-	return func() {
+	return row, func() {
 		for f, n := range features {
 			edit := ""
 			if f.edit {
@@ -377,7 +613,7 @@ func (sc *scan) readExec(rows *sql.Rows, day int) (func(), error) {
 		for _, g := range unmodified {
 			sc.unmodified[g] = true
 		}
-	}, nil
+	}
 }
 
 // listActive lists, under the lock, session ids active on the day, for
@@ -389,47 +625,47 @@ func (sc *scan) listActive(day int, ids []idKey) {
 	sc.activeList[day] = append(sc.activeList[day], ids...)
 }
 
-func (sc *scan) readExecAfter(rows *sql.Rows, _ int) (func(), error) {
+func (sc *scan) readExecAfter(_ int) (row func(cursor), merge func()) {
 	var unmodified []idKey
-	for rows.Next() {
-		var gid string
-		if err := rows.Scan(&gid); err != nil {
-			return nil, err
+	row = func(c cursor) {
+		// A walk reads every execution after the window: the modified
+		// ones count for nothing.
+		if modified, ok := c.Bool(1); !ok || modified {
+			return
 		}
-		unmodified = append(unmodified, sc.ids.key(gid))
+		if gid, ok := c.Text(0); ok {
+			unmodified = append(unmodified, sc.ids.key(gid))
+		}
 	}
-	return func() {
+	return row, func() {
 		for _, g := range unmodified {
 			sc.unmodified[g] = true
 		}
-	}, nil
+	}
 }
 
-func (sc *scan) readSafety(rows *sql.Rows, day int) (func(), error) {
+func (sc *scan) readSafety(day int) (row func(cursor), merge func()) {
 	var active []idKey
 	var blocks []block
-	for rows.Next() {
-		var sid, gid, action, risk sql.NullString
-		var override sql.NullBool
-		if err := rows.Scan(&sid, &gid, &action, &risk, &override); err != nil {
-			return nil, err
+	row = func(c cursor) {
+		sid, sidOK := c.Text(0)
+		if sidOK {
+			active = append(active, sc.ids.key(sid))
 		}
-		if sid.Valid {
-			active = append(active, sc.ids.key(sid.String))
+		if action, ok := c.Text(2); !ok || string(action) != "blocked" {
+			return
 		}
-		if !action.Valid || action.String != "blocked" {
-			continue
-		}
-		b := block{day: day, gid: gid, sid: sid, override: override.Valid && override.Bool}
-		if risk.Valid {
-			b.extra = "risk_level=" + risk.String
+		override, _ := c.Bool(4)
+		b := block{day: day, gid: nullString(c.Text(1)), sid: nullString(sid, sidOK), override: override}
+		if risk, ok := c.Text(3); ok {
+			b.extra = "risk_level=" + string(risk)
 		}
 		blocks = append(blocks, b)
 	}
-	return func() {
+	return row, func() {
 		sc.listActive(day, active)
 		sc.blocks = append(sc.blocks, blocks...)
-	}, nil
+	}
 }
 
 // resolveSessions turns each session's dimensions into a fact's, as
@@ -469,16 +705,16 @@ func (sc *scan) resolveSessions() {
 // sessionOf is the dimensions of a session id, and its index (-1 for
 // none).
 func (sc *scan) sessionOf(sid sql.NullString) (*dims, int32) {
-	d, i, _ := sc.session(sid)
+	d, i, _ := sc.session([]byte(sid.String), sid.Valid)
 	return d, i
 }
 
 // session is sessionOf, and the id's key.
-func (sc *scan) session(sid sql.NullString) (*dims, int32, idKey) {
-	if !sid.Valid {
+func (sc *scan) session(sid []byte, ok bool) (*dims, int32, idKey) {
+	if !ok {
 		return noSession, -1, idKey{}
 	}
-	k := sc.ids.key(sid.String)
+	k := sc.ids.key(sid)
 	i, ok := sc.sess[k]
 	if !ok {
 		return noSession, -1, k
@@ -503,7 +739,7 @@ type ids struct {
 	n  map[string]uint64
 }
 
-func (x *ids) key(s string) idKey {
+func (x *ids) key(s []byte) idKey {
 	if k, ok := packedKey(s); ok {
 		return k
 	}
@@ -512,16 +748,16 @@ func (x *ids) key(s string) idKey {
 	if x.n == nil {
 		x.n = map[string]uint64{}
 	}
-	n, ok := x.n[s]
+	n, ok := x.n[string(s)]
 	if !ok {
 		n = uint64(len(x.n))
-		x.n[s] = n
+		x.n[string(s)] = n
 	}
 	return idKey{lo: n}
 }
 
 // packedKey is the key of an id in canonical form.
-func packedKey(s string) (idKey, bool) {
+func packedKey(s []byte) (idKey, bool) {
 	switch len(s) {
 	case 16:
 		if v, ok := hexDigits(s, 0, 16); ok {
@@ -543,7 +779,7 @@ func packedKey(s string) (idKey, bool) {
 }
 
 // hexDigits reads s[from:to] as lowercase hex digits (at most 16).
-func hexDigits(s string, from, to int) (uint64, bool) {
+func hexDigits(s []byte, from, to int) (uint64, bool) {
 	var v uint64
 	for i := from; i < to; i++ {
 		c := s[i]
@@ -570,11 +806,11 @@ func (sc *scan) newActivity() *activity {
 }
 
 // mark marks an event's session active: i is its index, k its key.
-func (a *activity) mark(sid sql.NullString, i int32, k idKey) {
+func (a *activity) mark(hasSid bool, i int32, k idKey) {
 	switch {
 	case i >= 0:
 		a.bits[i/64] |= 1 << (i % 64)
-	case sid.Valid:
+	case hasSid:
 		a.ids[k] = true
 	}
 }
@@ -590,37 +826,32 @@ func (sc *scan) mergeActivity(day int, a *activity) {
 	sc.markActive(day, a.ids)
 }
 
-func (sc *scan) readGen(rows *sql.Rows, day int) (func(), error) {
+func (sc *scan) readGen(day int) (row func(cursor), merge func()) {
 	counts := tallies{}
 	act := sc.newActivity()
 	blockedGen := map[string]string{}
-	for rows.Next() {
-		var sid, gid, used, model sql.NullString
-		var ms sql.NullInt64
-		if err := rows.Scan(&sid, &gid, &used, &ms, &model); err != nil {
-			return nil, err
-		}
-		d, i, k := sc.session(sid)
-		act.mark(sid, i, k)
-		backend := orUnknown(used.String)
+	backends, models := interner{}, newPrefixer("model_name=")
+	row = func(c cursor) {
+		sid, sidOK := c.Text(0)
+		d, i, k := sc.session(sid, sidOK)
+		act.mark(sidOK, i, k)
+		used, usedOK := c.Text(2)
+		backend := orUnknown(backends.of(used, usedOK))
 		counts.add(factGenerated, d, backend, "", 0)
-		if gid.Valid && sc.unmodified[sc.ids.key(gid.String)] {
+		gid, gidOK := c.Text(1)
+		if gidOK && sc.unmodified[sc.ids.key(gid)] {
 			counts.add(factUnmodified, d, backend, "", 0)
 		}
-		if ms.Valid {
-			extra := ""
-			if model.Valid {
-				extra = "model_name=" + model.String
-			}
-			counts.add(distInference, d, backend, extra, ms.Int64)
+		if ms, ok := c.Int(3); ok {
+			counts.add(distInference, d, backend, models.of(c.Text(4)), ms)
 		}
-		if gid.Valid && used.Valid && sc.blocked[gid.String] {
-			if cur, ok := blockedGen[gid.String]; !ok || used.String > cur {
-				blockedGen[gid.String] = used.String
+		if gidOK && usedOK && sc.blocked[string(gid)] {
+			if cur, ok := blockedGen[string(gid)]; !ok || backends.of(used, true) > cur {
+				blockedGen[string(gid)] = backends.of(used, true)
 			}
 		}
 	}
-	return func() {
+	return row, func() {
 		sc.mergeTallies(day, counts)
 		sc.mergeActivity(day, act)
 		for g, u := range blockedGen {
@@ -628,63 +859,53 @@ func (sc *scan) readGen(rows *sql.Rows, day int) (func(), error) {
 				sc.blockedGen[g] = u
 			}
 		}
-	}, nil
+	}
 }
 
-func (sc *scan) readEnds(rows *sql.Rows, day int) (func(), error) {
+func (sc *scan) readEnds(day int) (row func(cursor), merge func()) {
 	counts := tallies{}
 	act := sc.newActivity()
-	for rows.Next() {
-		var sid sql.NullString
-		var ttfc, retries, executed sql.NullInt64
-		if err := rows.Scan(&sid, &ttfc, &retries, &executed); err != nil {
-			return nil, err
-		}
-		d, i, k := sc.session(sid)
-		act.mark(sid, i, k)
-		if retries.Int64 > 0 {
+	row = func(c cursor) {
+		sid, sidOK := c.Text(0)
+		d, i, k := sc.session(sid, sidOK)
+		act.mark(sidOK, i, k)
+		if retries, _ := c.Int(2); retries > 0 {
 			counts.add(factRetried, d, "", "", 0)
 		}
-		if executed.Int64 > 0 {
+		if executed, _ := c.Int(3); executed > 0 {
 			counts.add(factExecuted, d, "", "", 0)
 		}
-		if ttfc.Valid {
-			counts.add(distTTFC, d, "", "", ttfc.Int64)
+		if ttfc, ok := c.Int(1); ok {
+			counts.add(distTTFC, d, "", "", ttfc)
 		}
 	}
-	return func() {
+	return row, func() {
 		sc.mergeTallies(day, counts)
 		sc.mergeActivity(day, act)
-	}, nil
+	}
 }
 
-func (sc *scan) readErrs(rows *sql.Rows, day int) (func(), error) {
+func (sc *scan) readErrs(day int) (row func(cursor), merge func()) {
 	counts := tallies{}
 	act := sc.newActivity()
-	for rows.Next() {
-		var sid, backend, category, component sql.NullString
-		if err := rows.Scan(&sid, &backend, &category, &component); err != nil {
-			return nil, err
-		}
-		d, i, k := sc.session(sid)
-		act.mark(sid, i, k)
-		extra := ""
-		if category.Valid {
-			extra = "category=" + category.String
-		}
-		counts.add(factErrors, d, "", extra, 0)
-		if component.Valid && component.String == "inference" {
+	backends, categories := interner{}, newPrefixer("category=")
+	row = func(c cursor) {
+		sid, sidOK := c.Text(0)
+		d, i, k := sc.session(sid, sidOK)
+		act.mark(sidOK, i, k)
+		counts.add(factErrors, d, "", categories.of(c.Text(2)), 0)
+		if component, ok := c.Text(3); ok && string(component) == "inference" {
 			b := ""
-			if backend.Valid {
-				b = orUnknown(backend.String)
+			if backend, ok := c.Text(1); ok {
+				b = orUnknown(backends.of(backend, ok))
 			}
 			counts.add(factInferenceErrs, d, b, "", 0)
 		}
 	}
-	return func() {
+	return row, func() {
 		sc.mergeTallies(day, counts)
 		sc.mergeActivity(day, act)
-	}, nil
+	}
 }
 
 // finish resolves the facts that needed both phases: the sessions, the
