@@ -394,7 +394,6 @@ type block struct {
 	override bool
 }
 
-
 // run runs tasks on up to scanReaders connections.
 func (sc *scan) run(ctx context.Context, tasks []scanTask) error {
 	g, gctx := errgroup.WithContext(ctx)
