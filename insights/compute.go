@@ -67,48 +67,73 @@ func Day(t time.Time) time.Time {
 // rolled up into daily_metrics are read from there, the others from raw
 // events.
 func Compute(ctx context.Context, s *store.Store, from, to time.Time, by Segment) (Report, error) {
-	rows, rep, err := windowRows(ctx, s, from, to)
+	reps, err := computeWindows(ctx, s, []window{{from, to}}, by)
 	if err != nil {
 		return Report{}, err
 	}
-	rep.Metrics = combine(rows, rep.Days, by)
-	return rep, nil
+	return reps[0], nil
 }
 
-// windowRows returns the daily rows of [from, to).
-func windowRows(ctx context.Context, s *store.Store, from, to time.Time) ([]Row, Report, error) {
-	from, to = Day(from), Day(to)
-	if !to.After(from) {
-		return nil, Report{}, fmt.Errorf("empty window %s to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
-	}
-	rep := Report{From: from, To: to, Days: int(to.Sub(from).Hours() / 24)}
-	agg, err := aggregateRows(ctx, s, from, to)
+// computeWindows is Compute of several windows, whose raw events are read
+// together (scanWindows): a walk of the table reads them in one pass.
+func computeWindows(ctx context.Context, s *store.Store, ws []window, by Segment) ([]Report, error) {
+	rows, reps, err := windowRows(ctx, s, ws)
 	if err != nil {
-		return nil, rep, err
+		return nil, err
 	}
-	rep.RolledUpDays = len(agg.rolled)
-	rows := agg.rows
-	// Raw events only for the days after the last rolled-up one: a review
-	// of weeks that Rollup has written reads no raw event.
-	rawFrom := from
-	if !agg.settled.IsZero() && !agg.settled.Before(rawFrom) {
-		rawFrom = agg.settled.AddDate(0, 0, 1)
+	for i := range reps {
+		reps[i].Metrics = combine(rows[i], reps[i].Days, by)
 	}
-	if !rawFrom.Before(to) {
-		return rows, rep, nil
+	return reps, nil
+}
+
+// windowRows returns the daily rows of each window [from, to).
+func windowRows(ctx context.Context, s *store.Store, ws []window) ([][]Row, []Report, error) {
+	rows := make([][]Row, len(ws))
+	reps := make([]Report, len(ws))
+	var raw []window
+	var rawOf []int
+	for i, w := range ws {
+		from, to := Day(w.from), Day(w.to)
+		if !to.After(from) {
+			return nil, nil, fmt.Errorf("empty window %s to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+		}
+		reps[i] = Report{From: from, To: to, Days: int(to.Sub(from).Hours() / 24)}
+		agg, err := aggregateRows(ctx, s, from, to)
+		if err != nil {
+			return nil, nil, err
+		}
+		reps[i].RolledUpDays = len(agg.rolled)
+		rows[i] = agg.rows
+		// Raw events only for the days after the last rolled-up one: a
+		// review of weeks that Rollup has written reads no raw event.
+		rawFrom := from
+		if !agg.settled.IsZero() && !agg.settled.Before(rawFrom) {
+			rawFrom = agg.settled.AddDate(0, 0, 1)
+		}
+		if rawFrom.Before(to) {
+			raw = append(raw, window{rawFrom, to})
+			rawOf = append(rawOf, i)
+		}
 	}
-	facts, err := rawFacts(ctx, s, rawFrom, to)
+	if len(raw) == 0 {
+		return rows, reps, nil
+	}
+	facts, err := scanWindows(ctx, s, raw)
 	if err != nil {
-		return nil, rep, err
+		return nil, nil, err
 	}
-	byDay := map[string][]fact{}
-	for _, f := range facts {
-		byDay[f.Day] = append(byDay[f.Day], f)
+	for j, fs := range facts {
+		i := rawOf[j]
+		byDay := map[string][]fact{}
+		for _, f := range fs {
+			byDay[f.Day] = append(byDay[f.Day], f)
+		}
+		for day, fs := range byDay {
+			rows[i] = append(rows[i], dayRows(day, fs)...)
+		}
 	}
-	for day, fs := range byDay {
-		rows = append(rows, dayRows(day, fs)...)
-	}
-	return rows, rep, nil
+	return rows, reps, nil
 }
 
 // combine sums the daily rows into the window's metrics.

@@ -42,10 +42,11 @@ var latencyEdges = []int64{0, 500, 1000, 2000, 3000, 5000, 10000}
 // that week.
 func WeeklyCharts(ctx context.Context, s *store.Store, monday time.Time) (Charts, error) {
 	from, to := monday.AddDate(0, 0, -49), monday.AddDate(0, 0, 7)
-	rows, _, err := windowRows(ctx, s, from, to)
+	windows, _, err := windowRows(ctx, s, []window{{from, to}})
 	if err != nil {
 		return Charts{}, err
 	}
+	rows := windows[0]
 	days := map[string]*DayPoint{}
 	var out Charts
 	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {

@@ -96,15 +96,12 @@ func WeeklyAt(ctx context.Context, s *store.Store, week string, now time.Time) (
 			return Review{}, fmt.Errorf("week %s has not started yet", week)
 		}
 	}
-	cur, err := Compute(ctx, s, monday, end, SegmentPlatform)
+	// Both weeks at once: a walk of a SQLite store reads them in one pass.
+	reps, err := computeWindows(ctx, s, []window{{monday, end}, {monday.AddDate(0, 0, -7), monday}}, SegmentPlatform)
 	if err != nil {
-		return Review{}, fmt.Errorf("week %s: %w", week, err)
+		return Review{}, fmt.Errorf("week %s and the week before: %w", week, err)
 	}
-	prev, err := Compute(ctx, s, monday.AddDate(0, 0, -7), monday, SegmentPlatform)
-	if err != nil {
-		return Review{}, fmt.Errorf("week before %s: %w", week, err)
-	}
-	r := buildReview(week, monday, cur, prev)
+	r := buildReview(week, monday, reps[0], reps[1])
 	r.To = end.AddDate(0, 0, -1).Format(time.DateOnly)
 	return r, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"caro.sh/telemetry/store"
 	"golang.org/x/sync/errgroup"
@@ -17,18 +18,32 @@ import (
 // scanFacts computes the facts of factsTemplate, the same rows, from one
 // read of each event of the window instead of its joins and sorts: on
 // stores of millions of events those cost minutes in SQLite, where reading
-// the events costs seconds. The events are read by one of two plans (see
-// walkShare), and the queries run concurrently on up to scanReaders
-// connections, each aggregating its rows in Go; the partial sums are then
-// added up.
+// the events costs seconds. It is scanWindows of one window.
+func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, error) {
+	out, err := scanWindows(ctx, s, []window{{from, to}})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// window is a span of time [from, to) whose facts scanWindows computes.
+type window struct{ from, to time.Time }
+
+// scanWindows computes the facts of each window, each as scanFacts. The
+// events are read by one of two plans (see walkShare), and the queries run
+// concurrently on up to scanReaders connections, each aggregating its
+// rows in Go; the partial sums are then added up.
 //
-//   - By the index: each query reads one event type over one UTC day (a
-//     range of the index on (event_type, event_time)).
-//   - By a walk of the table (SQLite, when the window holds much of the
+//   - By the index: each query reads one event type over one UTC day of
+//     one window (a range of the index on (event_type, event_time)).
+//   - By a walk of the table (SQLite, when the windows hold much of the
 //     store): each query reads a range of rowids, every event of the
-//     phase's types in the window, in the table's own order. Finding each
-//     row of an index range in the table costs SQLite a descent of the
-//     table's B-tree, more than the rest of the row's read.
+//     phase's types in any of the windows, in the table's own order, and
+//     hands each to the windows it is in. Finding each row of an index
+//     range in the table costs SQLite a descent of the table's B-tree,
+//     more than the rest of the row's read; a walk reads the windows of a
+//     weekly review (this week and the last) in one pass.
 //
 // A session's dimensions (sess) come from its session.start anywhere in
 // the window, and a generation's execution (unmodified) from any time
@@ -40,13 +55,59 @@ import (
 // (sessions, active ids, blocks) are resolved.
 //
 // factsTemplate stays the definition that the Grafana panels run, and
-// TestScanFactsEqualTheFactsSQL holds the two plans to the same facts.
-func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact, error) {
+// TestScanFactsEqualTheFactsSQL holds both plans to the same facts.
+func scanWindows(ctx context.Context, s *store.Store, ws []window) ([][]fact, error) {
+	rd := newReaders(s)
+	defer rd.close()
+	var mu sync.Mutex
+	scans := make([]*scan, len(ws))
+	span := window{}
+	for i, w := range ws {
+		scans[i] = newScan(s, rd, &mu, w.from, w.to)
+		if i == 0 || w.from.Before(span.from) {
+			span.from = w.from
+		}
+		if i == 0 || w.to.After(span.to) {
+			span.to = w.to
+		}
+	}
+	if len(ws) == 0 {
+		return nil, nil
+	}
+	walk, err := walkRange(ctx, rd, s, span)
+	if err != nil {
+		return nil, fmt.Errorf("scan events: %w", err)
+	}
+	for p := range scanPhases {
+		var tasks []scanTask
+		if walk != nil {
+			tasks = walkTasks(scans, p, span, walk)
+		} else {
+			for _, sc := range scans {
+				tasks = append(tasks, sc.indexTasks(sc.phases()[p])...)
+			}
+		}
+		if err := runTasks(ctx, rd, tasks, &mu); err != nil {
+			return nil, err
+		}
+		if p == 0 {
+			for _, sc := range scans {
+				sc.resolveSessions()
+			}
+		}
+	}
+	out := make([][]fact, len(scans))
+	for i, sc := range scans {
+		out[i] = sc.finish()
+	}
+	return out, nil
+}
+
+func newScan(s *store.Store, rd *readers, mu *sync.Mutex, from, to time.Time) *scan {
 	d := s.Dialect()
-	sc := &scan{s: s, rd: newReaders(s), sess: map[idKey]int32{}, unmodified: map[idKey]bool{},
+	sc := &scan{s: s, rd: rd, mu: mu, sess: map[idKey]int32{}, unmodified: map[idKey]bool{},
 		blockedGen: map[string]string{}, counts: map[fact]int64{}, dayOf: map[string]int{},
 		from: d.TimeArg(from), to: d.TimeArg(to)}
-	defer sc.rd.close()
 	for a := from; a.Before(to); {
 		b := Day(a).AddDate(0, 0, 1)
 		if b.After(to) {
@@ -57,13 +118,24 @@ func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact,
 		sc.days = append(sc.days, scanDay{name: name, from: d.TimeArg(a), to: d.TimeArg(b)})
 		a = b
 	}
-	// Phase 1 gives each session its dimensions, and finds the unmodified
-	// generations and the blocks; phase 2 reads the events that need them.
-	phases := []struct {
-		types []scanType
-		after *scanType // command.executed after the window
-		then  func()
-	}{
+	return sc
+}
+
+// scanPhases is the number of phases of a scan.
+const scanPhases = 2
+
+// scanPhase is what one phase of a scan reads: event types, and (after)
+// the executions after the window.
+type scanPhase struct {
+	types []scanType
+	after *scanType
+}
+
+// phases are the scan's two phases: the first gives each session its
+// dimensions, and finds the unmodified generations and the blocks; the
+// second reads the events that need them.
+func (sc *scan) phases() [scanPhases]scanPhase {
+	return [scanPhases]scanPhase{
 		{types: []scanType{
 			{"session.start", []string{"e.session_id", "@primary", "@os", "@arch", "@shell", "@first_run",
 				"@safety_level", "@output_format", "@fallback"}, sc.readStarts},
@@ -73,8 +145,7 @@ func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact,
 		},
 			// A generation of the window executed unmodified after it is
 			// unmodified too.
-			after: &scanType{"command.executed", []string{"@generation", "@modified"}, sc.readExecAfter},
-			then:  sc.resolveSessions},
+			after: &scanType{"command.executed", []string{"@generation", "@modified"}, sc.readExecAfter}},
 		{types: []scanType{
 			{"command.generated", []string{"e.session_id", "@generation", "@backend_used", "@inference_ms",
 				"@model_name"}, sc.readGen},
@@ -83,25 +154,6 @@ func scanFacts(ctx context.Context, s *store.Store, from, to time.Time) ([]fact,
 				sc.readErrs},
 		}},
 	}
-	walk, err := sc.walkRange(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("scan events: %w", err)
-	}
-	for _, ph := range phases {
-		var tasks []scanTask
-		if walk != nil {
-			tasks = sc.walkTasks(ph.types, ph.after, walk)
-		} else {
-			tasks = sc.indexTasks(ph.types, ph.after)
-		}
-		if err := sc.run(ctx, tasks); err != nil {
-			return nil, err
-		}
-		if ph.then != nil {
-			ph.then()
-		}
-	}
-	return sc.finish(), nil
 }
 
 // scanReaders is how many queries of scanFacts run at once: the CPUs, up
@@ -126,24 +178,24 @@ type scanDay struct {
 }
 
 // scanTask is one query of scanFacts: consume reads its rows, locally,
-// and returns a merge that scan.run applies under its lock.
+// and returns a merge that run applies under the scans' lock.
 type scanTask struct {
 	query   string
 	args    []any
 	consume func(c cursor) (merge func())
 }
 
-// indexTasks read each type over each day by the index, and the
-// executions after the window.
-func (sc *scan) indexTasks(types []scanType, after *scanType) []scanTask {
+// indexTasks read each type of the phase over each day by the index, and
+// the executions after the window.
+func (sc *scan) indexTasks(ph scanPhase) []scanTask {
 	var tasks []scanTask
-	if after != nil {
-		q := "SELECT " + strings.Join(after.cols, ", ") + " FROM events e WHERE e.event_type = '" + after.event +
+	if a := ph.after; a != nil {
+		q := "SELECT " + strings.Join(a.cols, ", ") + " FROM events e WHERE e.event_type = '" + a.event +
 			"' AND e.event_time >= {1} AND @modified = false AND @generation IS NOT NULL"
-		tasks = append(tasks, scanTask{query: q, args: []any{sc.to}, consume: each(after.read(-1))})
+		tasks = append(tasks, scanTask{query: q, args: []any{sc.to}, consume: each(a.read(-1))})
 	}
 	for day := range sc.days {
-		for _, t := range types {
+		for _, t := range ph.types {
 			q := "SELECT " + strings.Join(t.cols, ", ") + " FROM events e WHERE e.event_type = '" + t.event +
 				"' AND e.event_time >= {1} AND e.event_time < {2}"
 			tasks = append(tasks, scanTask{query: q, args: []any{sc.days[day].from, sc.days[day].to},
@@ -163,8 +215,8 @@ func each(row func(cursor), merge func()) func(cursor) func() {
 	}
 }
 
-// walkShare is the share of the store's rows (by rowid) that the window
-// must span for scanFacts to walk the table rather than read by the
+// walkShare is the share of the store's rows (by rowid) that the windows
+// must span for scanWindows to walk the table rather than read by the
 // index: a walk steps over every row of the store twice (a phase each),
 // and reading a row by the index costs about four steps more than
 // reading it in a walk (5.6 s by the index, 3.1 s by a walk that stepped
@@ -180,30 +232,33 @@ var walkChunk int64 = 250_000
 // decides).
 var scanPlan = ""
 
-// walkRange returns the rowids [first, last] of the table when the scan
-// walks it, nil when it reads by the index. The window's span is
-// estimated from the rowids of its first session.start and of the first
-// one after it: rowids follow arrival, which follows the events' time
-// except for the events of clients that were offline. Either plan reads
-// the same rows: the estimate only picks the faster.
-func (sc *scan) walkRange(ctx context.Context) (*[2]int64, error) {
-	if sc.s.Dialect().Name() != "sqlite" || scanPlan == "index" {
+// walkRange returns the rowids [first, last] of the table when the scan of
+// span walks it, nil when it reads by the index. The span's share of the
+// rows is estimated from the rowids of its first session.start and of the
+// first one after it: rowids follow arrival, which follows the events'
+// time except for the events of clients that were offline. Either plan
+// reads the same rows: the estimate only picks the faster.
+func walkRange(ctx context.Context, rd *readers, s *store.Store, span window) (*[2]int64, error) {
+	if s.Dialect().Name() != "sqlite" || scanPlan == "index" {
 		return nil, nil
 	}
-	var first, last sql.NullInt64
-	var lo, hi sql.NullInt64
-	err := sc.rd.query(ctx, "SELECT min(rowid), max(rowid), "+
+	var first, last, lo, hi sql.NullInt64
+	d := s.Dialect()
+	// Each a subquery of its own: min and max of rowid beside anything
+	// else would be a scan of the table.
+	err := rd.query(ctx, "SELECT (SELECT min(rowid) FROM events), (SELECT max(rowid) FROM events), "+
 		"(SELECT rowid FROM events WHERE event_type = 'session.start' AND event_time >= ?1 "+
 		"ORDER BY event_type, event_time LIMIT 1), "+
 		"(SELECT rowid FROM events WHERE event_type = 'session.start' AND event_time >= ?2 "+
-		"ORDER BY event_type, event_time LIMIT 1) FROM events", []any{sc.from, sc.to}, func(c cursor) error {
-		for c.Next() {
-			for i, v := range []*sql.NullInt64{&first, &last, &lo, &hi} {
-				v.Int64, v.Valid = c.Int(i)
+		"ORDER BY event_type, event_time LIMIT 1)", []any{d.TimeArg(span.from), d.TimeArg(span.to)},
+		func(c cursor) error {
+			for c.Next() {
+				for i, v := range []*sql.NullInt64{&first, &last, &lo, &hi} {
+					v.Int64, v.Valid = c.Int(i)
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
 	if err != nil || !first.Valid {
 		return nil, err
 	}
@@ -212,7 +267,7 @@ func (sc *scan) walkRange(ctx context.Context) (*[2]int64, error) {
 		return r, nil
 	}
 	if !lo.Valid {
-		return nil, nil // no session in the window or after it
+		return nil, nil // no session in the span or after it
 	}
 	if !hi.Valid {
 		hi.Int64 = last.Int64 + 1
@@ -223,9 +278,10 @@ func (sc *scan) walkRange(ctx context.Context) (*[2]int64, error) {
 	return r, nil
 }
 
-// walkTasks read the rowids of r in chunks, each row of the types in the
-// window, and (after) the executions after the window.
-func (sc *scan) walkTasks(types []scanType, after *scanType, r *[2]int64) []scanTask {
+// walkTasks read the rowids of r in chunks, each row of phase p's types
+// in the span, and the executions after it.
+func walkTasks(scans []*scan, p int, span window, r *[2]int64) []scanTask {
+	ph := scans[0].phases()[p] // the same types and columns for every scan
 	// One column list for every type: each type's columns, once each.
 	var cols []string
 	at := map[string]int{}
@@ -240,78 +296,124 @@ func (sc *scan) walkTasks(types []scanType, after *scanType, r *[2]int64) []scan
 		}
 		return out
 	}
+	w := &walk{scans: scans, p: p}
 	var names []string
-	byName := map[string]int{}
-	maps := make([][]int, len(types))
-	for i, t := range types {
-		maps[i] = index(t.cols)
-		byName[t.event] = i
-		names = append(names, "'"+t.event+"'")
+	for _, t := range ph.types {
+		w.maps = append(w.maps, index(t.cols))
+		names = append(names, "e.event_type = '"+t.event+"'")
 	}
-	where := "e.event_time < {2} AND e.event_type IN (" + strings.Join(names, ", ") + ")"
-	var afterMap []int
-	if after != nil {
-		afterMap = index(after.cols)
-		where = "(" + where + " OR e.event_type = '" + after.event + "')"
+	// Equalities, not IN: SQLite tests an IN list by a lookup in a
+	// temporary index, for each row.
+	where := "e.event_time < {2} AND (" + strings.Join(names, " OR ") + ")"
+	if ph.after != nil {
+		w.after, w.afterMap = ph.after.event, index(ph.after.cols)
+		where = "(" + where + " OR e.event_type = '" + ph.after.event + "')"
 	}
 	// NOT INDEXED: by its statistics, SQLite would rather read each chunk
-	// through the index of (event_type, event_time), the whole window's
+	// through the index of (event_type, event_time), the whole span's
 	// range of it for every chunk.
 	q := "SELECT e.event_type, e.event_time, " + strings.Join(cols, ", ") + " FROM events e NOT INDEXED " +
 		"WHERE e.rowid >= {3} AND e.rowid < {4} AND e.event_time >= {1} AND " + where
+	d := scans[0].s.Dialect()
 	var tasks []scanTask
 	for lo := r[0]; lo <= r[1]; lo += walkChunk {
-		tasks = append(tasks, scanTask{query: q, args: []any{sc.from, sc.to, lo, lo + walkChunk},
-			consume: func(c cursor) func() { return sc.walkRows(c, types, byName, maps, after, afterMap) }})
+		tasks = append(tasks, scanTask{query: q, args: []any{d.TimeArg(span.from), d.TimeArg(span.to), lo, lo + walkChunk},
+			consume: w.rows})
 	}
 	return tasks
 }
 
-// walkRows hands each row of a walk to the reader of its type and day.
-func (sc *scan) walkRows(c cursor, types []scanType, byName map[string]int, maps [][]int, after *scanType,
-	afterMap []int) func() {
+// walk is how a walk's rows reach the scans: the phase, and each of its
+// type's columns in the walk's column list.
+type walk struct {
+	scans    []*scan
+	p        int
+	maps     [][]int
+	after    string // the type read after the window too, or ""
+	afterMap []int
+}
+
+// rows hands each row of a walk to the reader of its type, window and
+// day, or of the executions after a window.
+func (w *walk) rows(c cursor) func() {
 	type sink struct {
 		row   func(cursor)
 		merge func()
 	}
-	sinks := map[[2]int]*sink{}
-	views := make([]remap, len(types))
-	for i := range types {
-		views[i] = remap{c, maps[i]}
+	phases := make([]scanPhase, len(w.scans))
+	bounds := make([][2]string, len(w.scans))
+	for i, sc := range w.scans {
+		phases[i] = sc.phases()[w.p]
+		// A walk is SQLite's: times are text in one format, which
+		// compares as the times do.
+		bounds[i] = [2]string{sc.from.(string), sc.to.(string)}
 	}
-	var afterRow func(cursor)
-	var afterMerge func()
-	afterView := remap{c, afterMap}
-	to := sc.to.(string) // a walk is SQLite's: times are text
+	sinks := map[[3]int]*sink{}
+	afters := make([]*sink, len(w.scans))
+	views := make([]remap, len(w.maps))
+	for i := range w.maps {
+		views[i] = remap{c, w.maps[i]}
+	}
+	afterView := remap{c, w.afterMap}
+	// The rows of a chunk arrived together: most are of the day of the
+	// row before, in each window.
+	lastDay := make([]struct {
+		name string
+		day  int
+	}, len(w.scans))
+	for i := range lastDay {
+		lastDay[i].day = -1
+	}
+	types := phases[0].types
 	for c.Next() {
 		name, _ := c.Text(0)
 		at, _ := c.Text(1)
-		t, ok := byName[string(name)]
-		if after != nil && string(name) == after.event && string(at) >= to {
-			if afterRow == nil {
-				afterRow, afterMerge = after.read(-1)
+		t := -1
+		for j := range types {
+			if string(name) == types[j].event {
+				t = j
+				break
 			}
-			afterRow(&afterView)
-			continue
 		}
-		if !ok || len(at) < len(time.DateOnly) {
-			continue
+		isAfter := w.after != "" && string(name) == w.after
+		for i, sc := range w.scans {
+			if isAfter && string(at) >= bounds[i][1] {
+				s := afters[i]
+				if s == nil {
+					s = &sink{}
+					s.row, s.merge = phases[i].after.read(-1)
+					afters[i] = s
+				}
+				s.row(&afterView)
+				continue
+			}
+			if t < 0 || string(at) < bounds[i][0] || string(at) >= bounds[i][1] || len(at) < len(time.DateOnly) {
+				continue
+			}
+			last := &lastDay[i]
+			day := last.day
+			if day < 0 || string(at[:len(time.DateOnly)]) != last.name {
+				var ok bool
+				if day, ok = sc.dayOf[string(at[:len(time.DateOnly)])]; !ok {
+					continue
+				}
+				last.name, last.day = sc.days[day].name, day
+			}
+			k := [3]int{i, t, day}
+			s := sinks[k]
+			if s == nil {
+				s = &sink{}
+				s.row, s.merge = phases[i].types[t].read(day)
+				sinks[k] = s
+			}
+			s.row(&views[t])
 		}
-		day, ok := sc.dayOf[string(at[:len(time.DateOnly)])]
-		if !ok {
-			continue
-		}
-		s := sinks[[2]int{t, day}]
-		if s == nil {
-			s = &sink{}
-			s.row, s.merge = types[t].read(day)
-			sinks[[2]int{t, day}] = s
-		}
-		s.row(&views[t])
 	}
 	return func() {
-		if afterMerge != nil {
-			afterMerge()
+		for _, s := range afters {
+			if s != nil {
+				s.merge()
+			}
 		}
 		for _, s := range sinks {
 			s.merge()
@@ -355,18 +457,20 @@ var noSession = &dims{"unknown", "unknown", "unknown", "unknown", "unknown"}
 type scan struct {
 	s    *store.Store
 	rd   *readers
+	mu   *sync.Mutex // shared by the scans of one scanWindows
 	days []scanDay
 	// dayOf maps a day's name to its index in days; from and to are the
 	// window's bounds as query arguments.
 	dayOf    map[string]int
 	from, to any
 
-	mu  sync.Mutex
 	ids ids
 	// Phase 1: sess maps each session id to its index in sessions;
 	// starts are the session ids of each day's session.start, in order.
 	sess       map[idKey]int32
-	sessions   []sessDims
+	sessions   []int32 // the number of each session's dimensions in combos
+	combos     []sessDims
+	comboOf    map[sessDims]int32
 	starts     [][]int32
 	unmodified map[idKey]bool
 	blocks     []block
@@ -394,35 +498,34 @@ type block struct {
 	override bool
 }
 
-// run runs tasks on up to scanReaders connections.
-func (sc *scan) run(ctx context.Context, tasks []scanTask) error {
+// runTasks runs tasks on up to scanReaders connections; their merges run
+// under mu.
+func runTasks(ctx context.Context, rd *readers, tasks []scanTask, mu *sync.Mutex) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(scanReaders)
 	for _, t := range tasks {
 		if gctx.Err() != nil {
 			break // a task failed: the rest would only fail too
 		}
-		g.Go(func() error { return sc.runTask(gctx, t) })
+		g.Go(func() error {
+			var merge func()
+			err := rd.query(gctx, render(t.query, factFields, rd.s.Dialect()), t.args, func(c cursor) error {
+				merge = t.consume(c)
+				return c.Err()
+			})
+			if err != nil {
+				return fmt.Errorf("scan events: %w", err)
+			}
+			mu.Lock()
+			merge()
+			mu.Unlock()
+			return nil
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
 	return ctx.Err()
-}
-
-func (sc *scan) runTask(ctx context.Context, t scanTask) error {
-	var merge func()
-	err := sc.rd.query(ctx, render(t.query, factFields, sc.s.Dialect()), t.args, func(c cursor) error {
-		merge = t.consume(c)
-		return c.Err()
-	})
-	if err != nil {
-		return fmt.Errorf("scan events: %w", err)
-	}
-	sc.mu.Lock()
-	merge()
-	sc.mu.Unlock()
-	return nil
 }
 
 // addFact adds n to a fact; dimensions are d's, Arch and Shell for sessions
@@ -437,18 +540,33 @@ func addFact(counts map[fact]int64, day, name string, d dims, extra string, v, n
 }
 
 // tally is a fact of one query's day, keyed cheaply: its dimensions
-// interned, backend set only where the event names its own.
+// interned, backend set only where the event names its own, and its
+// strings by their bytes' address and length (interned by the query's
+// interners, or constants), which hash and compare as a block of words
+// where the strings' bytes would be read. Two tallies of one string at
+// two addresses are still one fact: mergeTallies adds them up by the
+// strings.
 type tally struct {
-	name, backend, extra string
+	name, backend, extra strKey
 	d                    *dims
 	v                    int64
 }
+
+// strKey is a string by its bytes' address and length.
+type strKey struct {
+	p *byte
+	n int
+}
+
+func keyOf(s string) strKey { return strKey{unsafe.StringData(s), len(s)} }
+
+func (k strKey) String() string { return unsafe.String(k.p, k.n) }
 
 // tallies count the facts of one query.
 type tallies map[tally]int64
 
 func (t tallies) add(name string, d *dims, backend, extra string, v int64) {
-	t[tally{name, backend, extra, d, v}]++
+	t[tally{keyOf(name), keyOf(backend), keyOf(extra), d, v}]++
 }
 
 // mergeTallies adds the tallies of a day to the scan's facts (under its
@@ -456,10 +574,10 @@ func (t tallies) add(name string, d *dims, backend, extra string, v int64) {
 func (sc *scan) mergeTallies(day int, t tallies) {
 	for k, n := range t {
 		d := *k.d
-		if k.backend != "" {
-			d.backend = k.backend
+		if k.backend.n > 0 {
+			d.backend = k.backend.String()
 		}
-		addFact(sc.counts, sc.days[day].name, k.name, d, k.extra, k.v, n)
+		addFact(sc.counts, sc.days[day].name, k.name.String(), d, k.extra.String(), k.v, n)
 	}
 }
 
@@ -478,10 +596,14 @@ func (sc *scan) markActive(day int, ids map[idKey]bool) {
 }
 
 func (sc *scan) readStarts(day int) (row func(cursor), merge func()) {
+	// A start's dimensions are one of few combinations: a start keeps
+	// its number in combos (millions of starts, a few dozen of them).
 	type start struct {
-		sid  idKey
-		dims sessDims
+		sid   idKey
+		combo int32
 	}
+	var combos []sessDims
+	comboOf := map[sessDims]int32{}
 	type feature struct {
 		primary, safety, format string
 		fallback                bool
@@ -503,7 +625,13 @@ func (sc *scan) readStarts(day int) (row func(cursor), merge func()) {
 			noSid++ // no session: it joins none
 			return
 		}
-		starts = append(starts, start{sc.ids.key(sid), sd})
+		n, ok := comboOf[sd]
+		if !ok {
+			n = int32(len(combos))
+			comboOf[sd] = n
+			combos = append(combos, sd)
+		}
+		starts = append(starts, start{sc.ids.key(sid), n})
 	}
 	return row, func() {
 		for f, n := range features {
@@ -520,24 +648,48 @@ func (sc *scan) readStarts(day int) (row func(cursor), merge func()) {
 		if sc.starts == nil {
 			sc.starts = make([][]int32, len(sc.days))
 		}
+		global := make([]int32, len(combos))
+		for i, sd := range combos {
+			global[i] = sc.combo(sd)
+		}
 		ids := make([]int32, 0, len(starts))
 		for _, st := range starts {
+			c := global[st.combo]
 			i, ok := sc.sess[st.sid]
 			if !ok {
 				i = int32(len(sc.sessions))
 				sc.sess[st.sid] = i
-				sc.sessions = append(sc.sessions, sessDims{})
+				sc.sessions = append(sc.sessions, c)
+			} else if old := sc.sessions[i]; old != c {
+				// Another start of the session: the max of each.
+				sd := sc.combos[old]
+				other := sc.combos[c]
+				maxNull(&sd.primary, other.primary)
+				maxNull(&sd.os, other.os)
+				maxNull(&sd.arch, other.arch)
+				maxNull(&sd.shell, other.shell)
+				sd.first = sd.first || other.first
+				sc.sessions[i] = sc.combo(sd)
 			}
 			ids = append(ids, i)
-			sd := &sc.sessions[i]
-			maxNull(&sd.primary, st.dims.primary)
-			maxNull(&sd.os, st.dims.os)
-			maxNull(&sd.arch, st.dims.arch)
-			maxNull(&sd.shell, st.dims.shell)
-			sd.first = sd.first || st.dims.first
 		}
 		sc.starts[day] = append(sc.starts[day], ids...)
 	}
+}
+
+// combo is the number of a combination of dimensions in sc.combos (under
+// the lock).
+func (sc *scan) combo(sd sessDims) int32 {
+	if sc.comboOf == nil {
+		sc.comboOf = map[sessDims]int32{}
+	}
+	n, ok := sc.comboOf[sd]
+	if !ok {
+		n = int32(len(sc.combos))
+		sc.comboOf[sd] = n
+		sc.combos = append(sc.combos, sd)
+	}
+	return n
 }
 
 // interner gives the one string of each value of a field with few
@@ -671,7 +823,6 @@ func (sc *scan) readSafety(day int) (row func(cursor), merge func()) {
 // factsTemplate packs them (os|run, arch|shell) and rawFacts unpacks
 // them, and marks the blocked generations.
 func (sc *scan) resolveSessions() {
-	sc.dims = make([]*dims, len(sc.sessions))
 	interned := map[dims]*dims{}
 	or := func(s sql.NullString) string {
 		if s.Valid {
@@ -679,7 +830,8 @@ func (sc *scan) resolveSessions() {
 		}
 		return "unknown"
 	}
-	for i, sd := range sc.sessions {
+	comboDims := make([]*dims, len(sc.combos))
+	for i, sd := range sc.combos {
 		run := "returning"
 		if sd.first {
 			run = "first"
@@ -690,7 +842,11 @@ func (sc *scan) resolveSessions() {
 		if interned[d] == nil {
 			interned[d] = &d
 		}
-		sc.dims[i] = interned[d]
+		comboDims[i] = interned[d]
+	}
+	sc.dims = make([]*dims, len(sc.sessions))
+	for i, c := range sc.sessions {
+		sc.dims[i] = comboDims[c]
 	}
 	sc.blocked = map[string]bool{}
 	for _, b := range sc.blocks {
@@ -723,14 +879,22 @@ func (sc *scan) session(sid []byte, ok bool) (*dims, int32, idKey) {
 
 // idKey is a session or generation id as a map key: packed into hi and
 // lo when it is in the canonical form ids have (16 lowercase hex digits,
-// or a UUID's 32 with their dashes), else numbered by ids (kind 0). Every
-// id has one key and no two ids the same. Without pointers, the maps of
-// millions of ids hash and compare fast, and the garbage collector skips
-// them.
-type idKey struct {
-	kind   uint8 // 0: numbered, 1: 16 hex digits, 2: UUID
-	hi, lo uint64
-}
+// or a UUID's 32 with their dashes), else numbered by ids (kind 0); the
+// kind is hi's top byte (a UUID's packed hi takes 48 bits). Every id has
+// one key and no two ids the same. Without pointers, the maps of millions
+// of ids hash and compare fast (16 bytes without padding hash as one
+// block), and the garbage collector skips them.
+type idKey struct{ hi, lo uint64 }
+
+// Kinds of idKey, in hi's top byte.
+const (
+	idNumbered = 0
+	idHex16    = 1 << 56
+	idUUID     = 2 << 56
+)
+
+// kind is the key's kind (idNumbered, idHex16, idUUID).
+func (k idKey) kind() uint64 { return k.hi &^ (1<<56 - 1) }
 
 // ids numbers the ids not in canonical form, for idKey.
 type ids struct {
@@ -760,7 +924,7 @@ func packedKey(s []byte) (idKey, bool) {
 	switch len(s) {
 	case 16:
 		if v, ok := hexDigits(s, 0, 16); ok {
-			return idKey{kind: 1, lo: v}, true
+			return idKey{hi: idHex16, lo: v}, true
 		}
 	case 36:
 		if s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
@@ -770,7 +934,7 @@ func packedKey(s []byte) (idKey, bool) {
 			d, ok4 := hexDigits(s, 19, 23)
 			e, ok5 := hexDigits(s, 24, 36)
 			if ok1 && ok2 && ok3 && ok4 && ok5 {
-				return idKey{kind: 2, hi: a<<32 | b<<16 | c, lo: d<<48 | e}, true
+				return idKey{hi: idUUID | a<<32 | b<<16 | c, lo: d<<48 | e}, true
 			}
 		}
 	}

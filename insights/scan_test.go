@@ -144,7 +144,7 @@ func TestScanFactsEqualTheFactsSQL(t *testing.T) {
 			if res, err := s.Append(ctx, evs); err != nil || res.Stored != len(evs) {
 				t.Fatalf("stored %+v of %d events: %v", res, len(evs), err)
 			}
-			for _, w := range []struct {
+			windows := []struct {
 				name     string
 				from, to time.Time
 			}{
@@ -152,37 +152,56 @@ func TestScanFactsEqualTheFactsSQL(t *testing.T) {
 				{"the week before", w47.AddDate(0, 0, -7), w47},
 				{"one day", w47.AddDate(0, 0, 2), w47.AddDate(0, 0, 3)},
 				{"from noon to noon", w47.Add(12 * time.Hour), w47.Add(60 * time.Hour)},
-			} {
+			}
+			wants := make([]map[fact]int64, len(windows))
+			var all []window
+			for i, w := range windows {
 				want, err := sqlFacts(ctx, s, w.from, w.to)
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantN := factTotals(want)
-				if len(wantN) < 200 {
-					t.Fatalf("%s: only %d facts, the store is not varied enough", w.name, len(wantN))
+				if wants[i] = factTotals(want); len(wants[i]) < 200 {
+					t.Fatalf("%s: only %d facts, the store is not varied enough", w.name, len(wants[i]))
 				}
-				// SQLite's walk, in chunks of 1,000 rowids (the events
-				// arrived in no order of time), and the index.
-				plans := []string{"index", "walk"}
-				if b.name == "postgres" {
-					plans = []string{""} // PostgreSQL reads by day and type only
-				}
-				for _, plan := range plans {
-					scanPlan, walkChunk = plan, 1000
+				all = append(all, window{w.from, w.to})
+			}
+			// SQLite's walk, in chunks of 1,000 rowids (the events arrived
+			// in no order of time), and the index; each window alone, and
+			// all at once (overlapping: a walk hands a row to each).
+			plans := []string{"index", "walk"}
+			if b.name == "postgres" {
+				plans = []string{""} // PostgreSQL reads by day and type only
+			}
+			for _, plan := range plans {
+				scanPlan, walkChunk = plan, 1000
+				var gots [][]fact
+				for _, w := range windows {
 					got, err := scanFacts(ctx, s, w.from, w.to)
-					scanPlan, walkChunk = "", 250_000
 					if err != nil {
 						t.Fatal(err)
 					}
-					gotN := factTotals(got)
+					gots = append(gots, got)
+				}
+				together, err := scanWindows(ctx, s, all)
+				scanPlan, walkChunk = "", 250_000
+				if err != nil {
+					t.Fatal(err)
+				}
+				gots = append(gots, together...)
+				for j, got := range gots {
+					i, how := j%len(windows), "alone"
+					if j >= len(windows) {
+						how = "with the others"
+					}
+					wantN, gotN := wants[i], factTotals(got)
 					for f, n := range wantN {
 						if gotN[f] != n {
-							t.Errorf("%s, plan %q: %+v counts %d, the SQL's %d", w.name, plan, f, gotN[f], n)
+							t.Errorf("%s (%s), plan %q: %+v counts %d, the SQL's %d", windows[i].name, how, plan, f, gotN[f], n)
 						}
 					}
 					for f, n := range gotN {
 						if _, ok := wantN[f]; !ok {
-							t.Errorf("%s, plan %q: %+v counts %d, the SQL has no such fact", w.name, plan, f, n)
+							t.Errorf("%s (%s), plan %q: %+v counts %d, the SQL has no such fact", windows[i].name, how, plan, f, n)
 						}
 					}
 				}
@@ -210,10 +229,10 @@ func TestEveryIDHasItsOwnKey(t *testing.T) {
 			t.Errorf("%q has two keys", id)
 		}
 	}
-	if k := x.key([]byte("0123456789abcdef")); k.kind != 1 || k.lo != 0x0123456789abcdef {
+	if k := x.key([]byte("0123456789abcdef")); k.kind() != idHex16 || k.hi != idHex16 || k.lo != 0x0123456789abcdef {
 		t.Errorf("a session id's key is %+v", k)
 	}
-	if k := x.key([]byte("00000000-0000-4000-8000-000000000001")); k.kind != 2 || k.hi != 0x4000 || k.lo != 0x8000000000000001 {
+	if k := x.key([]byte("00000000-0000-4000-8000-000000000001")); k.kind() != idUUID || k.hi != idUUID|0x4000 || k.lo != 0x8000000000000001 {
 		t.Errorf("a UUID's key is %+v", k)
 	}
 }

@@ -12,14 +12,14 @@ import (
 // the one Compute returns for it. The dashboard needs every dimension of
 // a week (its segment filters), and the SQL, not the sums, is the cost.
 func ComputeBy(ctx context.Context, s *store.Store, from, to time.Time, bys ...Segment) (map[Segment]Report, error) {
-	rows, rep, err := windowRows(ctx, s, from, to)
+	rows, reps, err := windowRows(ctx, s, []window{{from, to}})
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[Segment]Report, len(bys))
 	for _, by := range bys {
-		r := rep
-		r.Metrics = combine(rows, rep.Days, by)
+		r := reps[0]
+		r.Metrics = combine(rows[0], r.Days, by)
 		out[by] = r
 	}
 	return out, nil
