@@ -11,11 +11,16 @@
 // schema field, named by store.ColumnName) and is written once for both
 // databases: what differs between them is in store.Dialect and
 // dialect.go. The Grafana panels run that SQL; the review computes the
-// same facts by scanFacts (scan.go), which reads each event of the window
-// once, a day and an event type per query, several at once, and
-// aggregates in Go: on millions of events, SQLite's joins and sorts cost
-// minutes where the read costs seconds. TestScanFactsEqualTheFactsSQL
-// holds the two to the same facts. The facts of one UTC day become that day's metric
+// same facts by scanWindows (scan.go), which reads each event of its
+// windows once and aggregates in Go: on millions of events, SQLite's
+// joins and sorts cost minutes where the read costs seconds. It reads by
+// the index, a day and an event type per query, several at once, or, on
+// a SQLite store whose rows the windows span in large part (a weekly
+// review of its two weeks), by walking the table in rowid chunks, both
+// weeks in one pass. SQLite's rows come through package sqliteread, and
+// PostgreSQL's as pgx's raw bytes: a copy of each value as a Go string
+// cost more than the rest of the read. TestScanFactsEqualTheFactsSQL
+// holds both plans to the same facts. The facts of one UTC day become that day's metric
 // rows (Row: day, metric, segment, value, numerator, denominator); the rows
 // of the days of a window are summed into a Report. A day is read either
 // from raw events or, once Rollup has passed it, from the daily_metrics
