@@ -109,6 +109,7 @@ func TestErrorsSayWhatFailed(t *testing.T) {
 	}
 	// A cancelled context stops the rows within ctxEvery of them.
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	r, err := c.Query(ctx, "SELECT k FROM t")
 	if err != nil {
 		t.Fatal(err)
