@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"caro.sh/telemetry/internal/sqliteread"
+	"caro.sh/telemetry/internal/sqliteconn"
 	"caro.sh/telemetry/store"
 )
 
@@ -30,16 +30,16 @@ type cursor interface {
 }
 
 // readers give scanFacts its cursors: for SQLite, connections of
-// package sqliteread, one per concurrent query, kept for the scan's next
+// package sqliteconn, one per concurrent query, kept for the scan's next
 // queries (their page caches stay warm); for PostgreSQL, pgx's own rows
 // on a connection of the store's pool.
 type readers struct {
 	s    *store.Store
-	idle chan *sqliteread.Conn
+	idle chan *sqliteconn.Conn
 }
 
 func newReaders(s *store.Store) *readers {
-	return &readers{s: s, idle: make(chan *sqliteread.Conn, scanReaders)}
+	return &readers{s: s, idle: make(chan *sqliteconn.Conn, scanReaders)}
 }
 
 // close closes the idle SQLite connections.
@@ -59,12 +59,12 @@ func (rs *readers) query(ctx context.Context, q string, args []any, read func(cu
 	if rs.s.Dialect().Name() == "postgres" {
 		return queryPostgres(ctx, rs.s, q, args, read)
 	}
-	var c *sqliteread.Conn
+	var c *sqliteconn.Conn
 	select {
 	case c = <-rs.idle:
 	default:
 		var err error
-		if c, err = sqliteread.Open(rs.s.Where()); err != nil {
+		if c, err = sqliteconn.Open(rs.s.Where()); err != nil {
 			return err
 		}
 		// A reader's page cache, as the store's own readers have.
@@ -92,7 +92,7 @@ func (rs *readers) query(ctx context.Context, q string, args []any, read func(cu
 const sqliteReaderCache = "PRAGMA cache_size = -65536"
 
 // sqliteCursor reads SQLite's rows; a boolean is an integer there.
-type sqliteCursor struct{ *sqliteread.Rows }
+type sqliteCursor struct{ *sqliteconn.Rows }
 
 func (c sqliteCursor) Bool(i int) (bool, bool) {
 	v, ok := c.Int(i)

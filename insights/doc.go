@@ -17,7 +17,7 @@
 // the index, a day and an event type per query, several at once, or, on
 // a SQLite store whose rows the windows span in large part (a weekly
 // review of its two weeks), by walking the table in rowid chunks, both
-// weeks in one pass. SQLite's rows come through package sqliteread, and
+// weeks in one pass. SQLite's rows come through package sqliteconn, and
 // PostgreSQL's as pgx's raw bytes: a copy of each value as a Go string
 // cost more than the rest of the read. TestScanFactsEqualTheFactsSQL
 // holds both plans to the same facts. The facts of one UTC day become that day's metric

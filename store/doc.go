@@ -46,7 +46,11 @@
 // most (Unapplied tells them what is still on its way). A checkpointer
 // copies the WAL into the file on its own connection, so that the applier,
 // the store's one serial path, only writes it; the writer's page cache
-// (256 MiB) holds the index pages that commits touch. Open replays the
+// (256 MiB) holds the index pages that commits touch. The applier commits
+// on a connection of its own (package sqliteconn), without the
+// database/sql driver's mutex around each call into SQLite and its C copy
+// of each text argument: BenchmarkAppend/sqlite went from 46,100 to
+// 57,600 events/s. Open replays the
 // segments a killed process left (their events already stored are
 // duplicates), and a lock file (<path>.lock) refuses a second writer
 // process. Why: SQLite

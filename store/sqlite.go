@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver, pure Go
 
 	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/internal/sqliteconn"
 	"caro.sh/telemetry/internal/sqlitefile"
 )
 
@@ -29,6 +31,14 @@ type sqliteStore struct {
 	migrated  string      // what setUp migrated, for the log
 	retention map[string]time.Duration
 	ckpt      *checkpointer // nil for a reader
+	// w is the writer's own connection, for commit, opened by the first
+	// (a reader never needs it). wmu keeps its calls one at a time, and
+	// the writes of the database/sql connection (maintain, markExported)
+	// apart from them; inserts holds a prepared insert per event type.
+	w       *sqliteconn.Conn
+	wmu     sync.Mutex
+	inserts map[string]*sqliteconn.Stmt
+	closed  bool
 }
 
 // sqliteVersion is the user_version of a store made by this package. The
@@ -105,10 +115,40 @@ func openSQLite(ctx context.Context, o Options) (backend, error) {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 		ck.SetMaxOpenConns(1)
+		// The collector's writer opens its connection now, on the file
+		// it checked (a reader that appends opens it at its first commit).
+		if err := s.openWriter(); err != nil {
+			ck.Close()
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
 		s.ckpt = &checkpointer{db: ck, wake: make(chan struct{}, 1), done: make(chan struct{})}
 		go s.ckpt.run()
 	}
 	return s, nil
+}
+
+// openWriter opens the connection that commits events (s.w), with the
+// writer's settings (the database/sql connection's DSN gives them to its
+// own connections). A file removed or replaced since Open is ErrGone.
+func (s *sqliteStore) openWriter() error {
+	if fi, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) || err == nil && !os.SameFile(fi, s.file) {
+		return ErrGone
+	}
+	w, err := sqliteconn.Open(s.path)
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = OFF",
+		fmt.Sprintf("PRAGMA cache_size = %d", -writerCacheKiB),
+		fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", backstopCheckpointPages)} {
+		if err := w.Exec(p); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	s.w, s.inserts = w, map[string]*sqliteconn.Stmt{}
+	return nil
 }
 
 // writerCacheKiB is the writer connection's page cache, in KiB.
@@ -291,6 +331,16 @@ func (s *sqliteStore) close() error {
 	if s.ckpt != nil {
 		err = s.ckpt.close()
 	}
+	s.wmu.Lock()
+	s.closed = true
+	if s.w != nil {
+		for _, st := range s.inserts {
+			err = errors.Join(err, st.Close())
+		}
+		err = errors.Join(err, s.w.Close())
+		s.w, s.inserts = nil, nil
+	}
+	s.wmu.Unlock()
 	return errors.Join(err, s.dbh.Close())
 }
 
@@ -304,66 +354,83 @@ func (s *sqliteStore) args(r *row, rec received) []any {
 	return args
 }
 
+// commit writes a batch in one transaction on the writer's own
+// connection (package sqliteconn): the store's one serial path, which
+// through database/sql and the driver spent a sixth of its time binding
+// arguments (a C copy of each text) and locking the connection's mutex
+// around each call into SQLite.
 func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
-	tx, err := s.dbh.BeginTx(ctx, nil)
-	if err != nil {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	if s.w == nil {
+		if err := s.openWriter(); err != nil {
+			return err
+		}
+	}
+	w := s.w
+	if _, err := w.ExecOnce("BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			_, _ = w.ExecOnce("ROLLBACK") // none left after a failed COMMIT
+		}
+	}()
 	now := event.FormatStoreTime(b.now)
 	for id, before := range b.deletions() {
 		at := event.FormatStoreTime(before)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_sessions (session_id, before, deleted_at) VALUES (?, ?, ?)
+		if _, err := w.ExecOnce(`INSERT INTO deleted_sessions (session_id, before, deleted_at) VALUES (?1, ?2, ?3)
 			ON CONFLICT (session_id) DO UPDATE SET before = max(before, excluded.before), deleted_at = excluded.deleted_at`,
 			id, at, now); err != nil {
 			return fmt.Errorf("record deletion: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM events WHERE session_id = ? AND event_time <= ?", id, at)
+		n, err := w.ExecOnce("DELETE FROM events WHERE session_id = ?1 AND event_time <= ?2", id, at)
 		if err != nil {
 			return fmt.Errorf("delete session: %w", err)
 		}
-		n, _ := res.RowsAffected()
 		b.deleted += int(n)
 	}
-	tombstones, err := s.tombstones(ctx, tx, b.sessions())
+	tombstones, err := s.tombstones(ctx, b.sessions())
 	if err != nil {
 		return err
 	}
 	b.refuseDeleted(tombstones)
-	// One statement per event type, naming only its columns.
-	stmts := map[string]*sql.Stmt{}
-	defer func() {
-		for _, st := range stmts {
-			st.Close()
-		}
-	}()
 	for _, r := range b.rows {
 		if r.status != statusPending {
 			continue
 		}
-		stmt := stmts[r.ev.Name]
+		// One statement per event type, naming only its columns.
+		stmt := s.inserts[r.ev.Name]
 		if stmt == nil {
 			cols := eventInsertColumns(r.ev.Name)
-			stmt, err = tx.PrepareContext(ctx, "INSERT INTO events ("+strings.Join(cols, ", ")+") VALUES (?"+
-				strings.Repeat(", ?", len(cols)-1)+") ON CONFLICT (event_type, event_time, uid) DO NOTHING")
+			stmt, err = w.Prepare("INSERT INTO events (" + strings.Join(cols, ", ") + ") VALUES (?" +
+				strings.Repeat(", ?", len(cols)-1) + ") ON CONFLICT (event_type, event_time, uid) DO NOTHING")
 			if err != nil {
 				return err
 			}
-			stmts[r.ev.Name] = stmt
+			s.inserts[r.ev.Name] = stmt
 		}
-		res, err := stmt.ExecContext(ctx, r.args...)
+		n, err := stmt.Exec(r.args...)
 		if err != nil {
 			return fmt.Errorf("insert %s: %w", r.ev.Name, err)
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
+		if n == 1 {
 			r.status = statusStored
 		} else {
 			r.status = statusDuplicate
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := w.ExecOnce("COMMIT"); err != nil {
 		return err
 	}
+	done = true
 	if s.ckpt != nil {
 		s.ckpt.poke()
 	}
@@ -377,8 +444,9 @@ func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
 }
 
 // tombstones returns, for the ids that a deletion request covers, the time
-// up to which their events are deleted.
-func (s *sqliteStore) tombstones(ctx context.Context, tx *sql.Tx, ids []string) (map[string]time.Time, error) {
+// up to which their events are deleted. It reads on the writer's
+// connection, in commit's transaction.
+func (s *sqliteStore) tombstones(ctx context.Context, ids []string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
@@ -386,33 +454,35 @@ func (s *sqliteStore) tombstones(ctx context.Context, tx *sql.Tx, ids []string) 
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT session_id, before FROM deleted_sessions WHERE session_id IN (?"+
+		rows, err := s.w.Query(ctx, "SELECT session_id, before FROM deleted_sessions WHERE session_id IN (?"+
 			strings.Repeat(", ?", len(chunk)-1)+")", args...)
 		if err != nil {
 			return nil, fmt.Errorf("read deletions: %w", err)
 		}
 		for rows.Next() {
-			var id, before string
-			if err := rows.Scan(&id, &before); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			t, err := event.ParseStoreTime(before)
+			id, _ := rows.Text(0)
+			before, _ := rows.Text(1)
+			t, err := event.ParseStoreTime(string(before))
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("deletion time %q: %w", before, err)
 			}
-			out[id] = t
+			out[string(id)] = t
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+		err = errors.Join(rows.Err(), rows.Close())
+		if err != nil {
+			return nil, fmt.Errorf("read deletions: %w", err)
 		}
 	}
 	return out, nil
 }
 
 func (s *sqliteStore) maintain(ctx context.Context, now time.Time, longest time.Duration) (int64, error) {
+	// One writer at a time, as when commits shared this connection: a
+	// long purge holds the commits back (the journal keeps accepting),
+	// rather than have them give up after the busy timeout.
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	// By type and time, through the metrics' index: an index on
 	// expires_on would cost every insert for a delete that runs once a
 	// minute.
@@ -495,6 +565,8 @@ func scanAll(d Dialect, rows *sql.Rows) ([]Event, error) {
 }
 
 func (s *sqliteStore) markExported(ctx context.Context, evs []Event, exportID string, at time.Time) error {
+	s.wmu.Lock() // one writer at a time (maintain)
+	defer s.wmu.Unlock()
 	tx, err := s.dbh.BeginTx(ctx, nil)
 	if err != nil {
 		return err

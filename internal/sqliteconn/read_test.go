@@ -1,4 +1,4 @@
-package sqliteread
+package sqliteconn
 
 import (
 	"context"

@@ -1,0 +1,63 @@
+package sqliteconn
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestStmtRunsAgainWithNewArguments(t *testing.T) {
+	path := testFile(t, "CREATE TABLE t (k TEXT PRIMARY KEY, s TEXT, n BIGINT, f REAL, b BOOLEAN)")
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ins, err := c.Prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (k) DO NOTHING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ins.Close()
+	long := strings.Repeat("x", 5000) // past the buffer of the Execs before
+	for _, tc := range []struct {
+		args    []any
+		changed int64
+	}{
+		{[]any{"a", "macos", int64(42), 1.5, true}, 1},
+		{[]any{"b", "", 7, nil, false}, 1},
+		{[]any{"c", long, nil, -0.25, nil}, 1},
+		{[]any{"a", "again", int64(1), 0.0, true}, 0}, // a conflict: nothing changed
+		{[]any{[]byte("d"), []byte("é"), int64(-1), 2.0, false}, 1},
+	} {
+		n, err := ins.Exec(tc.args...)
+		if err != nil || n != tc.changed {
+			t.Fatalf("Exec(%.40v) = %d, %v; want %d", tc.args, n, err, tc.changed)
+		}
+	}
+	if _, err := ins.Exec("e", struct{}{}, 1, 1.0, true); err == nil {
+		t.Error("a struct was bound")
+	}
+	r, err := c.Query(t.Context(), "SELECT k, s, n, f FROM t ORDER BY k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []string
+	for r.Next() {
+		k, _ := r.Text(0)
+		s, ok := r.Text(1)
+		n, nOK := r.Int(2)
+		f, _ := r.Text(3)
+		if len(s) > 10 {
+			s = s[:3]
+		}
+		got = append(got, fmt.Sprintf("%s|%s|%v|%d|%v|%s", k, s, ok, n, nOK, f))
+	}
+	want := []string{"a|macos|true|42|true|1.5", "b||true|7|true|", "c|xxx|true|0|false|-0.25", "d|é|true|-1|true|2.0"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the table holds\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, err := c.ExecOnce("INSERT INTO nope VALUES (1)"); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("a statement on a missing table: %v", err)
+	}
+}
