@@ -68,7 +68,7 @@ func (rs *readers) query(ctx context.Context, q string, args []any, read func(cu
 			return err
 		}
 		// A reader's page cache, as the store's own readers have.
-		if err := c.Exec(sqliteReaderCache); err != nil {
+		if _, err := c.Exec(sqliteReaderCache); err != nil {
 			c.Close()
 			return err
 		}

@@ -889,15 +889,11 @@ func (sc *scan) session(sid []byte, ok bool) (*dims, int32, idKey) {
 // block), and the garbage collector skips them.
 type idKey struct{ hi, lo uint64 }
 
-// Kinds of idKey, in hi's top byte.
+// Kinds of idKey, in hi's top byte (a numbered id's is 0).
 const (
-	idNumbered = 0
-	idHex16    = 1 << 56
-	idUUID     = 2 << 56
+	idHex16 = 1 << 56
+	idUUID  = 2 << 56
 )
-
-// kind is the key's kind (idNumbered, idHex16, idUUID).
-func (k idKey) kind() uint64 { return k.hi &^ (1<<56 - 1) }
 
 // ids numbers the ids not in canonical form, for idKey.
 type ids struct {

@@ -142,7 +142,7 @@ func (s *sqliteStore) openWriter() error {
 	for _, p := range []string{"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = OFF",
 		fmt.Sprintf("PRAGMA cache_size = %d", -writerCacheKiB),
 		fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", backstopCheckpointPages)} {
-		if err := w.Exec(p); err != nil {
+		if _, err := w.Exec(p); err != nil {
 			w.Close()
 			return err
 		}
@@ -374,24 +374,24 @@ func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
 		}
 	}
 	w := s.w
-	if _, err := w.ExecOnce("BEGIN IMMEDIATE"); err != nil {
+	if _, err := w.Exec("BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
 	done := false
 	defer func() {
 		if !done {
-			_, _ = w.ExecOnce("ROLLBACK") // none left after a failed COMMIT
+			_, _ = w.Exec("ROLLBACK") // none left after a failed COMMIT
 		}
 	}()
 	now := event.FormatStoreTime(b.now)
 	for id, before := range b.deletions() {
 		at := event.FormatStoreTime(before)
-		if _, err := w.ExecOnce(`INSERT INTO deleted_sessions (session_id, before, deleted_at) VALUES (?1, ?2, ?3)
+		if _, err := w.Exec(`INSERT INTO deleted_sessions (session_id, before, deleted_at) VALUES (?1, ?2, ?3)
 			ON CONFLICT (session_id) DO UPDATE SET before = max(before, excluded.before), deleted_at = excluded.deleted_at`,
 			id, at, now); err != nil {
 			return fmt.Errorf("record deletion: %w", err)
 		}
-		n, err := w.ExecOnce("DELETE FROM events WHERE session_id = ?1 AND event_time <= ?2", id, at)
+		n, err := w.Exec("DELETE FROM events WHERE session_id = ?1 AND event_time <= ?2", id, at)
 		if err != nil {
 			return fmt.Errorf("delete session: %w", err)
 		}
@@ -427,7 +427,7 @@ func (s *sqliteStore) commit(ctx context.Context, b *batch) error {
 			r.status = statusDuplicate
 		}
 	}
-	if _, err := w.ExecOnce("COMMIT"); err != nil {
+	if _, err := w.Exec("COMMIT"); err != nil {
 		return err
 	}
 	done = true

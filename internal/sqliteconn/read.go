@@ -32,7 +32,6 @@ import (
 	"unsafe"
 
 	"modernc.org/libc"
-	"modernc.org/libc/sys/types"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -70,7 +69,7 @@ func Open(path string) (*Conn, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, busyTimeoutMs)
-	if err := c.Exec("PRAGMA mmap_size = 1099511627776"); err != nil {
+	if _, err := c.Exec("PRAGMA mmap_size = 1099511627776"); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -93,17 +92,6 @@ func (c *Conn) Close() error {
 	return err
 }
 
-// Exec runs a statement that returns no rows.
-func (c *Conn) Exec(query string) error {
-	r, err := c.Query(context.Background(), query)
-	if err != nil {
-		return err
-	}
-	for r.Next() {
-	}
-	return errors.Join(r.Err(), r.Close())
-}
-
 // errorOf is the error of result code rc, with SQLite's message.
 func (c *Conn) errorOf(rc int32) error {
 	msg := "out of memory"
@@ -118,27 +106,24 @@ func (c *Conn) errorOf(rc int32) error {
 type Rows struct {
 	c     *Conn
 	ctx   context.Context
-	stmt  uintptr
-	args  []uintptr // the C copies of text arguments, freed by Close
+	st    *Stmt
+	stmt  uintptr // st's
 	err   error
 	steps int
 }
 
-// Query runs query with its arguments ?1, ?2... (string, []byte, int64,
-// int or bool) bound in order.
+// Query runs query with its arguments ?1, ?2... (as Stmt.Exec's) bound in
+// order.
 func (c *Conn) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
-	r := &Rows{c: c, ctx: ctx}
-	var err error
-	if r.stmt, err = c.prepare(query); err != nil {
+	st, err := c.Prepare(query)
+	if err != nil {
 		return nil, err
 	}
-	for i, a := range args {
-		if err := r.bind(int32(i+1), a); err != nil {
-			r.Close()
-			return nil, fmt.Errorf("argument %d of %q: %w", i+1, query, err)
-		}
+	if err := st.bind(args); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("%q: %w", query, err)
 	}
-	return r, nil
+	return &Rows{c: c, ctx: ctx, st: st, stmt: st.stmt}, nil
 }
 
 // prepare compiles query.
@@ -154,50 +139,6 @@ func (c *Conn) prepare(query string) (uintptr, error) {
 		return 0, fmt.Errorf("prepare %q: %w", query, c.errorOf(rc))
 	}
 	return *(*uintptr)(cMem(pst)), nil
-}
-
-func (r *Rows) bind(i int32, a any) error {
-	c := r.c
-	var rc int32
-	switch v := a.(type) {
-	case string:
-		p, err := c.cBytes([]byte(v))
-		if err != nil {
-			return err
-		}
-		r.args = append(r.args, p)
-		rc = sqlite3.Xsqlite3_bind_text(c.tls, r.stmt, i, p, int32(len(v)), 0)
-	case []byte:
-		p, err := c.cBytes(v)
-		if err != nil {
-			return err
-		}
-		r.args = append(r.args, p)
-		rc = sqlite3.Xsqlite3_bind_text(c.tls, r.stmt, i, p, int32(len(v)), 0)
-	case int64:
-		rc = sqlite3.Xsqlite3_bind_int64(c.tls, r.stmt, i, v)
-	case int:
-		rc = sqlite3.Xsqlite3_bind_int64(c.tls, r.stmt, i, int64(v))
-	case bool:
-		rc = sqlite3.Xsqlite3_bind_int64(c.tls, r.stmt, i, int64(libc.Bool32(v)))
-	default:
-		return fmt.Errorf("cannot bind a %T", a)
-	}
-	if rc != sqlite3.SQLITE_OK {
-		return c.errorOf(rc)
-	}
-	return nil
-}
-
-// cBytes copies b into C memory (one byte more, so that an empty value
-// has an address).
-func (c *Conn) cBytes(b []byte) (uintptr, error) {
-	p := libc.Xmalloc(c.tls, types.Size_t(len(b)+1))
-	if p == 0 {
-		return 0, errors.New("out of memory")
-	}
-	copy(unsafe.Slice((*byte)(cMem(p)), len(b)), b)
-	return p, nil
 }
 
 // ctxEvery is how many rows Next steps between looks at the context.
@@ -231,16 +172,12 @@ func (r *Rows) Err() error { return r.err }
 // Close ends the query.
 func (r *Rows) Close() error {
 	var err error
-	if r.stmt != 0 {
-		if rc := sqlite3.Xsqlite3_finalize(r.c.tls, r.stmt); rc != sqlite3.SQLITE_OK && r.err == nil {
-			err = r.c.errorOf(rc)
+	if r.st != nil {
+		if e := r.st.Close(); r.err == nil {
+			err = e
 		}
-		r.stmt = 0
+		r.st, r.stmt = nil, 0
 	}
-	for _, p := range r.args {
-		libc.Xfree(r.c.tls, p)
-	}
-	r.args = nil
 	return err
 }
 

@@ -123,8 +123,9 @@ func (s *Stmt) Close() error {
 	return err
 }
 
-// ExecOnce prepares, runs and finalizes query.
-func (c *Conn) ExecOnce(query string, args ...any) (int64, error) {
+// Exec prepares, runs and finalizes query, and returns how many rows it
+// changed.
+func (c *Conn) Exec(query string, args ...any) (int64, error) {
 	s, err := c.Prepare(query)
 	if err != nil {
 		return 0, err

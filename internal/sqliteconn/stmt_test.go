@@ -57,7 +57,7 @@ func TestStmtRunsAgainWithNewArguments(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the table holds\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if _, err := c.ExecOnce("INSERT INTO nope VALUES (1)"); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, err := c.Exec("INSERT INTO nope VALUES (1)"); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("a statement on a missing table: %v", err)
 	}
 }
