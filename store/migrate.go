@@ -63,7 +63,7 @@ func migrateV1(ctx context.Context, tx *sql.Tx, s *sqliteStore, opts Options) er
 	defer upd.Close()
 	for i := range evs {
 		o := &evs[i]
-		r := row{ev: &o.ev, expires: expiresOn(o.ev.Time, opts.Retention[o.ev.Name])}
+		r := row{ev: o.ev, expires: expiresOn(o.ev.Time, opts.Retention[o.ev.Name])}
 		args := s.args(&r, received{arg: o.created})
 		if _, err := tx.ExecContext(ctx, "INSERT INTO events ("+strings.Join(eventInsertColumns(o.ev.Name), ", ")+
 			") VALUES (?"+strings.Repeat(", ?", len(args)-1)+")", args...); err != nil {

@@ -187,6 +187,10 @@ func (postgresDialect) dayArg(t time.Time) any { return day(t) }
 // args are every column of insertColumns: COPY takes one shape.
 func (s *pgStore) receivedArg(t time.Time) any { return t.UTC() }
 
+// hold keeps r.args: a PostgreSQL store commits a request's rows once the
+// writer is free, with the requests waiting then, and holds no backlog.
+func (s *pgStore) hold(r *row, arena []byte) ([]byte, error) { return arena, nil }
+
 func (s *pgStore) args(r *row, rec received) []any {
 	args := make([]any, fixedColumns+len(fields))
 	args[0], args[1], args[2] = r.ev.UID, r.ev.Name, r.ev.Time.UTC()

@@ -119,7 +119,10 @@ func (c *Conn) Query(ctx context.Context, query string, args ...any) (*Rows, err
 	if err != nil {
 		return nil, err
 	}
-	if err := st.bind(args); err != nil {
+	if st.args, err = AppendArgs(st.args[:0], args...); err == nil {
+		err = st.bind(st.args)
+	}
+	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("%q: %w", query, err)
 	}

@@ -61,3 +61,54 @@ func TestStmtRunsAgainWithNewArguments(t *testing.T) {
 		t.Errorf("a statement on a missing table: %v", err)
 	}
 }
+
+func TestExecArgsRefusesWhatAppendArgsDidNotWrite(t *testing.T) {
+	path := testFile(t, "CREATE TABLE t (s TEXT, n BIGINT, f REAL)")
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ins, err := c.Prepare("INSERT INTO t VALUES (?1, ?2, ?3)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ins.Close()
+	good, err := AppendArgs(nil, "macos", int64(-300), 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []byte
+	}{
+		{"an unknown tag", []byte{9}},
+		{"a text longer than the list", []byte{tagText, 5, 'a'}},
+		{"a text without its length", []byte{tagText}},
+		{"an integer without its bytes", []byte{tagInt}},
+		{"a float cut short", []byte{tagFloat, 1, 2, 3}},
+		{"a good list cut short", good[:len(good)-1]},
+	} {
+		if _, err := ins.ExecArgs(tc.args); err == nil {
+			t.Errorf("%s: ExecArgs(%v) bound it", tc.name, tc.args)
+		}
+	}
+	if n, err := ins.ExecArgs(good); err != nil || n != 1 {
+		t.Fatalf("ExecArgs(good) = %d, %v", n, err)
+	}
+	r, err := c.Query(t.Context(), "SELECT s, n, f FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []string
+	for r.Next() {
+		s, _ := r.Text(0)
+		n, _ := r.Int(1)
+		f, _ := r.Text(2)
+		got = append(got, fmt.Sprintf("%s|%d|%s", s, n, f))
+	}
+	if want := "macos|-300|0.5"; strings.Join(got, ",") != want {
+		t.Errorf("the table holds %q, want %q", got, want)
+	}
+}
