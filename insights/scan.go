@@ -105,8 +105,7 @@ func scanWindows(ctx context.Context, s *store.Store, ws []window) ([][]fact, er
 
 func newScan(s *store.Store, rd *readers, mu *sync.Mutex, from, to time.Time) *scan {
 	d := s.Dialect()
-	sc := &scan{s: s, rd: rd, mu: mu, sess: map[idKey]int32{}, unmodified: map[idKey]bool{},
-		blockedGen: map[string]string{}, counts: map[fact]int64{}, dayOf: map[string]int{},
+	sc := &scan{s: s, rd: rd, mu: mu, blockedGen: map[string]string{}, counts: map[fact]int64{}, dayOf: map[string]int{},
 		from: d.TimeArg(from), to: d.TimeArg(to)}
 	for a := from; a.Before(to); {
 		b := Day(a).AddDate(0, 0, 1)
@@ -470,12 +469,12 @@ type scan struct {
 	ids ids
 	// Phase 1: sess maps each session id to its index in sessions;
 	// starts are the session ids of each day's session.start, in order.
-	sess       map[idKey]int32
+	sess       idTable
 	sessions   []int32 // the number of each session's dimensions in combos
 	combos     []sessDims
 	comboOf    map[sessDims]int32
 	starts     [][]int32
-	unmodified map[idKey]bool
+	unmodified idTable
 	blocks     []block
 	// active are the session ids with an event, by day: ids with a
 	// session.start in the window as bits of their index (activeBits),
@@ -658,10 +657,10 @@ func (sc *scan) readStarts(day int) (row func(cursor), merge func()) {
 		ids := make([]int32, 0, len(starts))
 		for _, st := range starts {
 			c := global[st.combo]
-			i, ok := sc.sess[st.sid]
+			i, ok := sc.sess.get(st.sid)
 			if !ok {
 				i = int32(len(sc.sessions))
-				sc.sess[st.sid] = i
+				sc.sess.set(st.sid, i)
 				sc.sessions = append(sc.sessions, c)
 			} else if old := sc.sessions[i]; old != c {
 				// Another start of the session: the max of each.
@@ -765,7 +764,7 @@ func (sc *scan) readExec(day int) (row func(cursor), merge func()) {
 		}
 		sc.listActive(day, active)
 		for _, g := range unmodified {
-			sc.unmodified[g] = true
+			sc.unmodified.set(g, 1)
 		}
 	}
 }
@@ -793,7 +792,7 @@ func (sc *scan) readExecAfter(_ int) (row func(cursor), merge func()) {
 	}
 	return row, func() {
 		for _, g := range unmodified {
-			sc.unmodified[g] = true
+			sc.unmodified.set(g, 1)
 		}
 	}
 }
@@ -873,7 +872,7 @@ func (sc *scan) session(sid []byte, ok bool) (*dims, int32, idKey) {
 		return noSession, -1, idKey{}
 	}
 	k := sc.ids.key(sid)
-	i, ok := sc.sess[k]
+	i, ok := sc.sess.get(k)
 	if !ok {
 		return noSession, -1, k
 	}
@@ -882,17 +881,19 @@ func (sc *scan) session(sid []byte, ok bool) (*dims, int32, idKey) {
 
 // idKey is a session or generation id as a map key: packed into hi and
 // lo when it is in the canonical form ids have (16 lowercase hex digits,
-// or a UUID's 32 with their dashes), else numbered by ids (kind 0); the
-// kind is hi's top byte (a UUID's packed hi takes 48 bits). Every id has
-// one key and no two ids the same. Without pointers, the maps of millions
+// or a UUID's 32 with their dashes), else numbered by ids; the kind is
+// hi's top byte (a UUID's packed hi takes 48 bits), never 0, so that no
+// id's key is the zero idKey (idTable's empty slot). Every id has one key
+// and no two ids the same. Without pointers, the maps of millions
 // of ids hash and compare fast (16 bytes without padding hash as one
 // block), and the garbage collector skips them.
 type idKey struct{ hi, lo uint64 }
 
-// Kinds of idKey, in hi's top byte (a numbered id's is 0).
+// Kinds of idKey, in hi's top byte.
 const (
-	idHex16 = 1 << 56
-	idUUID  = 2 << 56
+	idHex16    = 1 << 56
+	idUUID     = 2 << 56
+	idNumbered = 3 << 56
 )
 
 // ids numbers the ids not in canonical form, for idKey.
@@ -915,7 +916,7 @@ func (x *ids) key(s []byte) idKey {
 		n = uint64(len(x.n))
 		x.n[string(s)] = n
 	}
-	return idKey{lo: n}
+	return idKey{hi: idNumbered, lo: n}
 }
 
 // packedKey is the key of an id in canonical form.
@@ -1001,7 +1002,7 @@ func (sc *scan) readGen(day int) (row func(cursor), merge func()) {
 		backend := orUnknown(backends.of(used, usedOK))
 		counts.add(factGenerated, d, backend, "", 0)
 		gid, gidOK := c.Text(1)
-		if gidOK && sc.unmodified[sc.ids.key(gid)] {
+		if gidOK && sc.unmodified.has(sc.ids.key(gid)) {
 			counts.add(factUnmodified, d, backend, "", 0)
 		}
 		if ms, ok := c.Int(3); ok {
@@ -1110,7 +1111,7 @@ func (sc *scan) finish() []fact {
 		}
 		if sc.activeList != nil {
 			for _, k := range sc.activeList[day] {
-				if i, ok := sc.sess[k]; ok {
+				if i, ok := sc.sess.get(k); ok {
 					active[i/64] |= 1 << (i % 64)
 				} else {
 					if others == nil {
