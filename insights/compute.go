@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"caro.sh/telemetry/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // Metric is one figure of a Report.
@@ -125,15 +129,32 @@ func windowRows(ctx context.Context, s *store.Store, ws []window) ([][]Row, []Re
 	}
 	for j, fs := range facts {
 		i := rawOf[j]
-		byDay := map[string][]fact{}
-		for _, f := range fs {
-			byDay[f.Day] = append(byDay[f.Day], f)
-		}
-		for day, fs := range byDay {
-			rows[i] = append(rows[i], dayRows(day, fs)...)
-		}
+		rows[i] = append(rows[i], factRows(fs)...)
 	}
 	return rows, reps, nil
+}
+
+// factRows turns a window's facts into its daily rows, in the order of
+// the days. The days are independent, and turned on every CPU at once:
+// a week of ten million events has a million facts (a distribution has
+// one per distinct value), and one CPU took a second over them.
+func factRows(fs []fact) []Row {
+	byDay := map[string][]fact{}
+	for _, f := range fs {
+		byDay[f.Day] = append(byDay[f.Day], f)
+	}
+	days := slices.Sorted(maps.Keys(byDay))
+	out := make([][]Row, len(days))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for k, day := range days {
+		g.Go(func() error {
+			out[k] = dayRows(day, byDay[day])
+			return nil
+		})
+	}
+	_ = g.Wait() // dayRows returns no error
+	return slices.Concat(out...)
 }
 
 // combine sums the daily rows into the window's metrics.
