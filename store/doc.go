@@ -64,8 +64,8 @@
 // has the figures). Past 2 x MaxBatchEvents accepted but not applied,
 // Accept waits for the applier, so that a disk slower than the load slows
 // its clients instead of filling the collector's memory; a waiting event
-// is held in about 630 bytes (its insert arguments encoded by
-// sqliteconn.AppendArgs, its attributes dropped), 65 MB at most.
+// is held in about 550 bytes (its insert arguments encoded by
+// sqliteconn.AppendArgs, its attributes dropped), 55 MB at most.
 //
 // In PostgreSQL, inserts take a shared advisory lock and deletions an
 // exclusive one, so that a deletion received by one replica cannot miss an

@@ -189,7 +189,7 @@ func (s *pgStore) receivedArg(t time.Time) any { return t.UTC() }
 
 // hold keeps r.args: a PostgreSQL store commits a request's rows once the
 // writer is free, with the requests waiting then, and holds no backlog.
-func (s *pgStore) hold(r *row, arena []byte) ([]byte, error) { return arena, nil }
+func (s *pgStore) hold(r *row, arena []byte, left int) ([]byte, error) { return arena, nil }
 
 func (s *pgStore) args(r *row, rec received) []any {
 	args := make([]any, fixedColumns+len(fields))

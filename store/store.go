@@ -96,7 +96,7 @@ type Options struct {
 // a new store): 47,200 events/s with commits of up to 20,000 events,
 // 66,000 with 40,000, 72,200 with 60,000, 71,300 with 100,000. Its
 // memory is bounded by maxPendingEvents (backend.hold keeps a waiting
-// event in about 630 bytes).
+// event in about 550 bytes).
 const DefaultMaxBatchEvents = 50000
 
 // maxPendingEvents bounds the events a SQLite store holds accepted but not
@@ -463,9 +463,8 @@ func (s *Store) prepareAt(r *request, at time.Time, journal bool) error {
 		rec.text = event.FormatStoreTime(at)
 	}
 	r.rows = make([]row, len(r.evs))
-	var enc []byte // one event's encoding, reused
-	// The rows' held arguments (backend.hold), about this much each.
-	arena := make([]byte, 0, len(r.evs)*heldArgsGuess)
+	var enc []byte   // one event's encoding, reused
+	var arena []byte // the rows' held arguments (backend.hold)
 	if journal {
 		r.line = make([]byte, 0, len(r.evs)*journalLineGuess)
 	}
@@ -499,7 +498,7 @@ func (s *Store) prepareAt(r *request, at time.Time, journal bool) error {
 		}
 		rw.args = s.b.args(rw, rec)
 		var err error
-		if arena, err = s.b.hold(rw, arena); err != nil {
+		if arena, err = s.b.hold(rw, arena, len(r.evs)-i); err != nil {
 			return fmt.Errorf("store: event %d (%s): %w", i, ev.Name, err)
 		}
 		// Its fields are in its arguments now: a SQLite store holds tens
@@ -518,7 +517,7 @@ func (s *Store) prepareAt(r *request, at time.Time, journal bool) error {
 
 // heldArgsGuess is about the size of an event's insert arguments as a
 // SQLite store holds them (sqliteconn.AppendArgs): the load generator's
-// sessions, every field, average 185 bytes.
+// sessions, every field, average 210 bytes.
 const heldArgsGuess = 224
 
 // journalLineGuess is about the size of an event's journal line with
@@ -1029,9 +1028,10 @@ type backend interface {
 	markExported(ctx context.Context, evs []Event, exportID string, at time.Time) error
 	// args builds a row's insert arguments, received at rec.
 	args(r *row, rec received) []any
-	// hold keeps a row's arguments until its commit, in arena if it
-	// likes (returned, grown), r.args or where it commits them from.
-	hold(r *row, arena []byte) ([]byte, error)
+	// hold keeps a row's arguments until its commit, in r.args or where
+	// it commits them from: in arena if it likes (returned, grown; left
+	// is how many rows of the request are still to come, this one too).
+	hold(r *row, arena []byte, left int) ([]byte, error)
 	// receivedArg is a receive time as an insert argument.
 	receivedArg(t time.Time) any
 	writers() int
