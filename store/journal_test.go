@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"caro.sh/telemetry/event"
+	"caro.sh/telemetry/internal/loadgen"
 	"caro.sh/telemetry/schema"
 )
 
@@ -295,5 +297,48 @@ func TestEveryWaiterIsAnsweredWhenTheStoreIsGone(t *testing.T) {
 		if err := <-errs; !errors.Is(err, ErrGone) {
 			t.Fatalf("a waiting Append returned %v, want ErrGone", err)
 		}
+	}
+}
+
+// TestAWaitingEventIsHeldInUnderAKilobyte holds the applier and accepts
+// the load generator's sessions (every field): what the store keeps of an
+// event between its journal and its commit is what bounds the memory of
+// a collector whose disk falls behind (maxPendingEvents of them). 550
+// bytes when written; 1,700 before the arguments were encoded and the
+// attributes dropped.
+func TestAWaitingEventIsHeldInUnderAKilobyte(t *testing.T) {
+	epoch := time.Now().UTC()
+	hold := make(chan struct{})
+	defer close(hold)
+	path := filepath.Join(t.TempDir(), "caro.db")
+	s := mustOpen(t, Options{Path: path, holdApply: hold, Now: func() time.Time { return epoch }})
+	gen, err := loadgen.NewGenerator(1, epoch, 33, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	n := 0
+	for i := range 150 {
+		var evs []Event
+		for _, r := range gen.Batch(uint64(i)).Records {
+			uid, attrs := event.SplitRecordUID(r.Attrs)
+			evs = append(evs, Event{UID: uid, Name: r.Event, Time: r.Time, Attrs: attrs})
+		}
+		res, err := s.Accept(ctx, evs)
+		if err != nil || res.Accepted != len(evs) {
+			t.Fatalf("Accept = %+v, %v", res, err)
+		}
+		n += len(evs)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// Held, the applier has taken nothing: every event waits in memory.
+	if left, err := Unapplied(path); err != nil || left < int64(n)*100 {
+		t.Fatalf("Unapplied = %d bytes, %v; want the journal lines of all %d events", left, err, n)
+	}
+	if each := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / int64(n); each > 1024 {
+		t.Errorf("a waiting event takes %d bytes of the heap, want at most 1024", each)
 	}
 }
