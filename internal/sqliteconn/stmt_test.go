@@ -6,18 +6,26 @@ import (
 	"testing"
 )
 
+// openStmt opens a new file with the table of create, and prepares query
+// on it; both close when the test ends.
+func openStmt(t *testing.T, create, query string) (*Conn, *Stmt) {
+	t.Helper()
+	c, err := Open(testFile(t, create))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	st, err := c.Prepare(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return c, st
+}
+
 func TestStmtRunsAgainWithNewArguments(t *testing.T) {
-	path := testFile(t, "CREATE TABLE t (k TEXT PRIMARY KEY, s TEXT, n BIGINT, f REAL, b BOOLEAN)")
-	c, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ins, err := c.Prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (k) DO NOTHING")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ins.Close()
+	c, ins := openStmt(t, "CREATE TABLE t (k TEXT PRIMARY KEY, s TEXT, n BIGINT, f REAL, b BOOLEAN)",
+		"INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (k) DO NOTHING")
 	long := strings.Repeat("x", 5000) // past the buffer of the Execs before
 	for _, tc := range []struct {
 		args    []any
@@ -63,17 +71,7 @@ func TestStmtRunsAgainWithNewArguments(t *testing.T) {
 }
 
 func TestExecArgsRefusesWhatAppendArgsDidNotWrite(t *testing.T) {
-	path := testFile(t, "CREATE TABLE t (s TEXT, n BIGINT, f REAL)")
-	c, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ins, err := c.Prepare("INSERT INTO t VALUES (?1, ?2, ?3)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ins.Close()
+	c, ins := openStmt(t, "CREATE TABLE t (s TEXT, n BIGINT, f REAL)", "INSERT INTO t VALUES (?1, ?2, ?3)")
 	good, err := AppendArgs(nil, "macos", int64(-300), 0.5)
 	if err != nil {
 		t.Fatal(err)
