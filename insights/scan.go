@@ -884,9 +884,9 @@ func (sc *scan) session(sid []byte, ok bool) (*dims, int32, idKey) {
 // or a UUID's 32 with their dashes), else numbered by ids; the kind is
 // hi's top byte (a UUID's packed hi takes 48 bits), never 0, so that no
 // id's key is the zero idKey (idTable's empty slot). Every id has one key
-// and no two ids the same. Without pointers, the maps of millions
-// of ids hash and compare fast (16 bytes without padding hash as one
-// block), and the garbage collector skips them.
+// and no two ids the same. Without pointers, the tables of millions of
+// ids (idTable, and the maps of the ids without a session.start) hash
+// and compare fast, and the garbage collector skips them.
 type idKey struct{ hi, lo uint64 }
 
 // Kinds of idKey, in hi's top byte.
