@@ -60,10 +60,13 @@ func scanWindows(ctx context.Context, s *store.Store, ws []window) ([][]fact, er
 	rd := newReaders(s)
 	defer rd.close()
 	var mu sync.Mutex
+	// One numbering of ids for all the windows: a scan looks the
+	// generations of the next window's up in its table (scan.next).
+	var keys ids
 	scans := make([]*scan, len(ws))
 	span := window{}
 	for i, w := range ws {
-		scans[i] = newScan(s, rd, &mu, w.from, w.to)
+		scans[i] = newScan(s, rd, &mu, &keys, w.from, w.to)
 		if i == 0 || w.from.Before(span.from) {
 			span.from = w.from
 		}
@@ -73,6 +76,14 @@ func scanWindows(ctx context.Context, s *store.Store, ws []window) ([][]fact, er
 	}
 	if len(ws) == 0 {
 		return nil, nil
+	}
+	for i, w := range ws {
+		for j, v := range ws {
+			if j != i && v.from.Equal(w.to) && scans[j].next != scans[i] {
+				scans[i].next = scans[j]
+				break
+			}
+		}
 	}
 	walk, err := walkRange(ctx, rd, s, span)
 	if err != nil {
@@ -103,10 +114,10 @@ func scanWindows(ctx context.Context, s *store.Store, ws []window) ([][]fact, er
 	return out, nil
 }
 
-func newScan(s *store.Store, rd *readers, mu *sync.Mutex, from, to time.Time) *scan {
+func newScan(s *store.Store, rd *readers, mu *sync.Mutex, keys *ids, from, to time.Time) *scan {
 	d := s.Dialect()
-	sc := &scan{s: s, rd: rd, mu: mu, blockedGen: map[string]string{}, counts: map[fact]int64{}, dayOf: map[string]int{},
-		from: d.TimeArg(from), to: d.TimeArg(to)}
+	sc := &scan{s: s, rd: rd, mu: mu, ids: keys, blockedGen: map[string]string{}, counts: map[fact]int64{},
+		dayOf: map[string]int{}, from: d.TimeArg(from), to: d.TimeArg(to)}
 	for a := from; a.Before(to); {
 		b := Day(a).AddDate(0, 0, 1)
 		if b.After(to) {
@@ -188,7 +199,7 @@ type scanTask struct {
 // the executions after the window.
 func (sc *scan) indexTasks(ph scanPhase) []scanTask {
 	var tasks []scanTask
-	if a := ph.after; a != nil {
+	if a := ph.after; a != nil && sc.next == nil {
 		q := "SELECT " + strings.Join(a.cols, ", ") + " FROM events e WHERE e.event_type = '" + a.event +
 			"' AND e.event_time >= {1} AND @modified = false AND @generation IS NOT NULL"
 		tasks = append(tasks, scanTask{query: q, args: []any{sc.to}, consume: each(a.read(-1))})
@@ -380,6 +391,9 @@ func (w *walk) rows(c cursor) func() {
 		isAfter := w.after != "" && string(name) == w.after
 		for i, sc := range w.scans {
 			if isAfter && string(at) >= bounds[i][1] {
+				if sc.next != nil {
+					continue // sc.next reads it
+				}
 				s := afters[i]
 				if s == nil {
 					s = &sink{}
@@ -466,7 +480,7 @@ type scan struct {
 	dayOf    map[string]int
 	from, to any
 
-	ids ids
+	ids *ids // shared by the scans of one scanWindows
 	// Phase 1: sess maps each session id to its index in sessions;
 	// starts are the session ids of each day's session.start, in order.
 	sess       idTable
@@ -475,7 +489,12 @@ type scan struct {
 	comboOf    map[sessDims]int32
 	starts     [][]int32
 	unmodified idTable
-	blocks     []block
+	// next is the scan of the window that starts where this one ends,
+	// or nil. Its unmodified generations are, with its own, those
+	// executed after it: this scan's executions after its window,
+	// which it reads once for both (unmodifiedAfter).
+	next   *scan
+	blocks []block
 	// active are the session ids with an event, by day: ids with a
 	// session.start in the window as bits of their index (activeBits),
 	// others as keys (activeIDs); those of phase 1 are listed (activeList)
@@ -778,6 +797,18 @@ func (sc *scan) listActive(day int, ids []idKey) {
 	sc.activeList[day] = append(sc.activeList[day], ids...)
 }
 
+// unmodifiedAfter says whether generation k was executed unmodified in
+// the window or after it: in this scan's unmodified, or in those of the
+// scans of the windows that follow it.
+func (sc *scan) unmodifiedAfter(k idKey) bool {
+	for s := sc; s != nil; s = s.next {
+		if s.unmodified.has(k) {
+			return true
+		}
+	}
+	return false
+}
+
 func (sc *scan) readExecAfter(_ int) (row func(cursor), merge func()) {
 	var unmodified []idKey
 	row = func(c cursor) {
@@ -1002,7 +1033,7 @@ func (sc *scan) readGen(day int) (row func(cursor), merge func()) {
 		backend := orUnknown(backends.of(used, usedOK))
 		counts.add(factGenerated, d, backend, "", 0)
 		gid, gidOK := c.Text(1)
-		if gidOK && sc.unmodified.has(sc.ids.key(gid)) {
+		if gidOK && sc.unmodifiedAfter(sc.ids.key(gid)) {
 			counts.add(factUnmodified, d, backend, "", 0)
 		}
 		if ms, ok := c.Int(3); ok {
