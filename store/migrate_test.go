@@ -14,14 +14,14 @@ import (
 	"caro.sh/telemetry/schema"
 )
 
-// TestAStoreOfTheFirstLayoutMigratesWithEveryEvent opens
-// testdata/server-v1.db, written by the collector's store before typed
-// columns (sqlitespool in server mode: 120 events of six types, one
-// session deleted by a request, the request itself): every event it held
-// comes back with the same fields, uid and times, and its tombstone still
-// refuses the deleted session's events.
+// TestAStoreOfTheFirstLayoutMigratesWithEveryEvent opens a store built
+// from testdata/server-v1.sql, the dump of a file written by the
+// collector's store before typed columns (sqlitespool in server mode: 120
+// events of six types, one session deleted by a request, the request
+// itself): every event it held comes back with the same fields, uid and
+// times, and its tombstone still refuses the deleted session's events.
 func TestAStoreOfTheFirstLayoutMigratesWithEveryEvent(t *testing.T) {
-	path := testdataCopy(t, "server-v1.db")
+	path := testdataStore(t, "server-v1.sql")
 	// What the old layout holds, read with plain SQL before the migration.
 	old, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -73,15 +73,15 @@ func TestAStoreOfTheFirstLayoutMigratesWithEveryEvent(t *testing.T) {
 	}
 }
 
-// TestATypedStoreOfVersion100MigratesWithEveryRow opens
-// testdata/server-v2.db, written by the typed store whose uid was unique
-// on its own (user_version 100: the events of server-v1.db, 20 of them
-// marked exported, one session's tombstone): after the migration to the
-// (type, time, uid) key every row is there with its rowid and every
-// column's value, the exported ones stay out of Pending, and a copy of a
-// stored event is a duplicate.
+// TestATypedStoreOfVersion100MigratesWithEveryRow opens a store built
+// from testdata/server-v2.sql, the dump of a file written by the typed
+// store whose uid was unique on its own (user_version 100: the events of
+// server-v1.sql, 20 of them marked exported, one session's tombstone):
+// after the migration to the (type, time, uid) key every row is there
+// with its rowid and every column's value, the exported ones stay out of
+// Pending, and a copy of a stored event is a duplicate.
 func TestATypedStoreOfVersion100MigratesWithEveryRow(t *testing.T) {
-	path := testdataCopy(t, "server-v2.db")
+	path := testdataStore(t, "server-v2.sql")
 	before, cols := allRows(t, path, "")
 	if len(before) != 115 {
 		t.Fatalf("the testdata file holds %d events, want 115", len(before))
@@ -154,17 +154,23 @@ func allRows(t *testing.T, path, cols string) ([][]string, []string) {
 	return out, names[1:]
 }
 
-// testdataCopy copies testdata/name into a temporary folder (a migration
-// rewrites it) and returns the copy's path.
-func testdataCopy(t *testing.T, name string) string {
+// testdataStore builds a SQLite file in a temporary folder from the SQL
+// script testdata/name (a dump of a store that earlier code wrote: text,
+// not a binary file, in the repository) and returns its path.
+func testdataStore(t *testing.T, name string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
+	script, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "store.db")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(string(script)); err != nil {
+		t.Fatalf("build a store from testdata/%s: %v", name, err)
 	}
 	return path
 }
