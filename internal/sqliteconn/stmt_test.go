@@ -23,6 +23,24 @@ func openStmt(t *testing.T, create, query string) (*Conn, *Stmt) {
 	return c, st
 }
 
+// queryLines runs query on c and returns line of each row.
+func queryLines(t *testing.T, c *Conn, query string, line func(*Rows) string) []string {
+	t.Helper()
+	r, err := c.Query(t.Context(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []string
+	for r.Next() {
+		out = append(out, line(r))
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestStmtRunsAgainWithNewArguments(t *testing.T) {
 	c, ins := openStmt(t, "CREATE TABLE t (k TEXT PRIMARY KEY, s TEXT, n BIGINT, f REAL, b BOOLEAN)",
 		"INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (k) DO NOTHING")
@@ -45,13 +63,7 @@ func TestStmtRunsAgainWithNewArguments(t *testing.T) {
 	if _, err := ins.Exec("e", struct{}{}, 1, 1.0, true); err == nil {
 		t.Error("a struct was bound")
 	}
-	r, err := c.Query(t.Context(), "SELECT k, s, n, f FROM t ORDER BY k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var got []string
-	for r.Next() {
+	got := queryLines(t, c, "SELECT k, s, n, f FROM t ORDER BY k", func(r *Rows) string {
 		k, _ := r.Text(0)
 		s, ok := r.Text(1)
 		n, nOK := r.Int(2)
@@ -59,8 +71,8 @@ func TestStmtRunsAgainWithNewArguments(t *testing.T) {
 		if len(s) > 10 {
 			s = s[:3]
 		}
-		got = append(got, fmt.Sprintf("%s|%s|%v|%d|%v|%s", k, s, ok, n, nOK, f))
-	}
+		return fmt.Sprintf("%s|%s|%v|%d|%v|%s", k, s, ok, n, nOK, f)
+	})
 	want := []string{"a|macos|true|42|true|1.5", "b||true|7|true|", "c|xxx|true|0|false|-0.25", "d|é|true|-1|true|2.0"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the table holds\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -94,18 +106,12 @@ func TestExecArgsRefusesWhatAppendArgsDidNotWrite(t *testing.T) {
 	if n, err := ins.ExecArgs(good); err != nil || n != 1 {
 		t.Fatalf("ExecArgs(good) = %d, %v", n, err)
 	}
-	r, err := c.Query(t.Context(), "SELECT s, n, f FROM t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var got []string
-	for r.Next() {
+	got := queryLines(t, c, "SELECT s, n, f FROM t", func(r *Rows) string {
 		s, _ := r.Text(0)
 		n, _ := r.Int(1)
 		f, _ := r.Text(2)
-		got = append(got, fmt.Sprintf("%s|%d|%s", s, n, f))
-	}
+		return fmt.Sprintf("%s|%d|%s", s, n, f)
+	})
 	if want := "macos|-300|0.5"; strings.Join(got, ",") != want {
 		t.Errorf("the table holds %q, want %q", got, want)
 	}
